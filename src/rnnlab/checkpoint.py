@@ -1,0 +1,155 @@
+"""Checkpoint directories: a person can open them, and loading them runs no code.
+
+    DIR/config.json        what was trained and how (task, model, data, vocab, version)
+    DIR/model.safetensors  weights only
+    DIR/trainer_state.pt   optimiser, step, RNG states; loaded with weights_only=True
+    DIR/metrics.jsonl      one JSON object per logged step or evaluation
+
+Every file is written to a temporary name in the same directory and renamed into place, so
+a crash or Ctrl-C mid-save leaves the previous good file, never half of a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from rnnlab.errors import UserError
+
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+TRAINER_STATE = "trainer_state.pt"
+METRICS = "metrics.jsonl"
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` for a temporary sibling of `path`, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files 0600; give the usual mode
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2) + "\n"))
+
+
+def is_checkpoint(directory: Path) -> bool:
+    return (directory / CONFIG).exists() or (directory / WEIGHTS).exists()
+
+
+def read_config(directory: str | Path) -> dict[str, Any]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise UserError(f"{directory}: no such checkpoint directory")
+    path = directory / CONFIG
+    if not path.exists():
+        raise UserError(f"{directory}: not an rnnlab checkpoint (no {CONFIG})")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: corrupted ({e})") from None
+    if not isinstance(config, dict) or "task" not in config:
+        raise UserError(f"{path}: not an rnnlab config (no 'task' field)")
+    return config
+
+
+def save_weights(directory: Path, model: nn.Module, step: int) -> None:
+    # safetensors wants contiguous CPU tensors; the step in the metadata lets resume check
+    # that weights and trainer state come from the same save.
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    atomic_write(
+        directory / WEIGHTS, lambda tmp: save_file(tensors, str(tmp), metadata={"step": str(step)})
+    )
+
+
+def load_weights(directory: str | Path, model: nn.Module) -> None:
+    """Load weights into `model` (on whatever device it is); any mismatch is a UserError."""
+    path = Path(directory) / WEIGHTS
+    if not path.exists():
+        raise UserError(f"{directory}: checkpoint has no {WEIGHTS}")
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise UserError(f"{path}: corrupted or not a safetensors file ({e})") from None
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[:3])
+        raise UserError(f"{path}: weights do not match the config ({detail})") from None
+
+
+def weights_step(directory: Path) -> int | None:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(directory / WEIGHTS), framework="pt") as f:
+            step = (f.metadata() or {}).get("step")
+    except (SafetensorError, OSError) as e:
+        raise UserError(f"{directory / WEIGHTS}: corrupted ({e})") from None
+    return int(step) if step is not None else None
+
+
+def save_trainer_state(directory: Path, state: dict[str, Any]) -> None:
+    atomic_write(directory / TRAINER_STATE, lambda tmp: torch.save(state, tmp))
+
+
+def load_trainer_state(directory: Path) -> dict[str, Any]:
+    path = directory / TRAINER_STATE
+    if not path.exists():
+        raise UserError(f"{directory}: nothing to resume (no {TRAINER_STATE})")
+    try:
+        # weights_only: a checkpoint from someone else cannot run code when loaded.
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for a damaged zip or pickle
+        raise UserError(f"{path}: corrupted ({type(e).__name__})") from None
+
+
+class MetricsLog:
+    """Append-only metrics.jsonl; on resume, entries after the resumed step are dropped so
+    the log reads like one uninterrupted run."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / METRICS
+
+    def append(self, records: list[dict[str, Any]]) -> None:
+        with self.path.open("a", encoding="utf-8") as f:
+            f.writelines(json.dumps(r) + "\n" for r in records)
+
+    def truncate_after(self, step: int) -> None:
+        if not self.path.exists():
+            return
+        kept = [r for r in read_metrics(self.path) if r.get("step", 0) <= step]
+        text = "".join(json.dumps(r) + "\n" for r in kept)
+        atomic_write(self.path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    records = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise UserError(f"{path}:{lineno}: not a JSON line") from None
+    return records

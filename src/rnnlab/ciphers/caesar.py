@@ -1,0 +1,65 @@
+"""Shift ciphers: `caesar` (any integer key, any alphabet) and classical `rot13`.
+
+The seed's cipher is `caesar` with key 13 over `A`-`Z` plus `-`. With 27 symbols a shift of
+13 is not its own inverse (13 + 13 != 27), unlike classical ROT13 over 26 letters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnlab.ciphers.alphabet import LATIN, SEED_ALPHABET, Alphabet
+from rnnlab.ciphers.base import Cipher
+from rnnlab.ciphers.registry import register
+from rnnlab.errors import UserError
+
+
+@register
+class Caesar(Cipher):
+    name = "caesar"
+    summary = "shift every symbol by KEY places (any integer); default key 13"
+    default_alphabet = SEED_ALPHABET
+
+    def __init__(self, key: int | str | None = None, alphabet: Alphabet | None = None) -> None:
+        super().__init__(alphabet or Alphabet(self.default_alphabet))
+        self.shift = parse_shift(13 if key is None else key) % len(self.alphabet)
+
+    @property
+    def key(self) -> int:
+        return self.shift
+
+    def encrypt_index(self, index: int, position: int) -> int:
+        return (index + self.shift) % len(self.alphabet)
+
+    def decrypt_index(self, index: int, position: int) -> int:
+        return (index - self.shift) % len(self.alphabet)
+
+    def encrypt_ids(self, ids: np.ndarray) -> np.ndarray:
+        return (ids + self.shift) % len(self.alphabet)
+
+
+@register
+class Rot13(Caesar):
+    name = "rot13"
+    summary = "classical ROT13: shift 13 over the 26 letters A-Z, its own inverse; no key"
+    default_alphabet = LATIN
+
+    def __init__(self, key: int | str | None = None, alphabet: Alphabet | None = None) -> None:
+        if key is not None and parse_shift(key) % 26 != 13:
+            raise UserError("rot13 takes no key (it is always 13); use --cipher caesar --key N")
+        if alphabet is not None and alphabet.chars != LATIN:
+            raise UserError(
+                "rot13 is fixed to the 26 letters A-Z; use --cipher caesar --alphabet …"
+            )
+        super().__init__(13, Alphabet(LATIN))
+
+
+def parse_shift(key: int | str) -> int:
+    if isinstance(key, bool):  # bool is an int subclass; True is not a key
+        raise UserError(f"caesar key must be an integer, got {key!r}")
+    if isinstance(key, int):
+        return key
+    try:
+        return int(str(key).strip())
+    except ValueError:
+        raise UserError(f"caesar key must be an integer, got {key!r}") from None

@@ -1,0 +1,1 @@
+"""Data: reading user files safely, and turning text into batches of ids."""

@@ -1,0 +1,25 @@
+"""Batch: the unit the Trainer moves to the device and hands to a task's loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+# Targets at padded positions carry this id so cross-entropy skips them (PyTorch's default).
+IGNORE_INDEX = -100
+
+
+@dataclass
+class Batch:
+    inputs: torch.Tensor  # (batch, time) int64 ids
+    targets: torch.Tensor  # (batch, time) int64 ids, IGNORE_INDEX where padded
+    lengths: torch.Tensor | None = None  # (batch,) true lengths when rows differ, on CPU
+
+    def to(self, device: torch.device) -> Batch:
+        # lengths stay on the CPU: pack_padded_sequence wants them there.
+        return Batch(self.inputs.to(device), self.targets.to(device), self.lengths)
+
+    @property
+    def num_targets(self) -> int:
+        return int((self.targets != IGNORE_INDEX).sum())

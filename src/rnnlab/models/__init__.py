@@ -1,0 +1,1 @@
+"""Task models: each maps id sequences to logits and round-trips through a checkpoint."""
