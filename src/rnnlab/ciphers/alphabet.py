@@ -1,8 +1,10 @@
 """Alphabet: the ordered symbols a classical cipher works over.
 
 Position in the alphabet is the number the cipher does arithmetic on. Characters outside it
-pass through a cipher unchanged; a character whose other case is in the alphabet is
-enciphered as that letter and keeps its own case (`Hello` -> `Uryyb` under rot13).
+pass through a cipher unchanged. When every symbol of the alphabet has another case (A-Z
+does), the other case is enciphered too and keeps its case (`Hello` -> `Uryyb` under rot13).
+An alphabet with a caseless symbol (the seed's `-`) gets no case folding: `n` would have to
+become a lowercase `-`, and decryption could not give `n` back.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ LATIN = string.ascii_uppercase
 class Alphabet:
     chars: str
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _other_case: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.chars) < 2:
@@ -28,6 +31,11 @@ class Alphabet:
             dupes = "".join(sorted({c for c in self.chars if self.chars.count(c) > 1}))
             raise UserError(f"alphabet has repeated symbols: {dupes!r}")
         object.__setattr__(self, "_index", {c: i for i, c in enumerate(self.chars)})
+        swapped = {c.swapcase(): i for i, c in enumerate(self.chars)}
+        foldable = all(len(o) == 1 and o not in self._index for o in swapped) and len(
+            swapped
+        ) == len(self.chars)
+        object.__setattr__(self, "_other_case", swapped if foldable else {})
 
     def __len__(self) -> int:
         return len(self.chars)
@@ -43,12 +51,8 @@ class Alphabet:
         i = self._index.get(ch)
         if i is not None:
             return i, False
-        other = ch.swapcase()
-        if len(other) == 1 and other != ch:
-            i = self._index.get(other)
-            if i is not None:
-                return i, True
-        return None
+        i = self._other_case.get(ch)
+        return (i, True) if i is not None else None
 
     def symbol(self, index: int, case_swapped: bool = False) -> str:
         ch = self.chars[index]

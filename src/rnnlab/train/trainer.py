@@ -188,9 +188,9 @@ class Trainer:
         if resume:
             self.restore()
         cfg = self.config
-        self.callbacks.on_start(self.step, cfg.steps)
         window = _Window()
         try:
+            self.callbacks.on_start(self.step, cfg.steps)
             while self.step < cfg.steps:
                 self._train_step(window)
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:

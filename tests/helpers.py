@@ -1,0 +1,42 @@
+"""Small builders shared by the tests: a fast decipher run and CLI invocation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from rnnlab.cli import main
+from rnnlab.decipher import DecipherDataConfig, DecipherRun
+from rnnlab.models.decipherer import DecipherModelConfig
+from rnnlab.train import TrainConfig
+
+
+def tiny_run(steps: int = 20, **model_kw) -> DecipherRun:
+    """A run small enough to train in a fraction of a second on one core."""
+    return DecipherRun(
+        data=DecipherDataConfig(seq_len=12, val_examples=50),
+        model=DecipherModelConfig(1, 1, **({"embedding": 8, "hidden": 16} | model_kw)),
+        train=TrainConfig(steps=steps, batch_size=8, eval_every=5, log_every=5, device="cpu"),
+    )
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    """Run `rnnlab ARGS` in-process; returns (exit code, stdout, stderr)."""
+    try:
+        code = main(args)
+    except SystemExit as e:  # argparse exits on its own for usage errors and --help
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_cli_process(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """Run the real entry point in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "rnnlab", *args], input=stdin, capture_output=True, timeout=120
+    )
+
+
+def dir_files(path: Path) -> list[str]:
+    return sorted(p.name for p in path.iterdir()) if path.exists() else []
