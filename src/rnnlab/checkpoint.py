@@ -27,6 +27,7 @@ from rnnlab.errors import UserError
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
+BEST_WEIGHTS = "best.safetensors"  # the best-evaluated weights, when a run keeps them
 TRAINER_STATE = "trainer_state.pt"
 METRICS = "metrics.jsonl"
 
@@ -72,20 +73,21 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     return config
 
 
-def save_weights(directory: Path, model: nn.Module, step: int) -> None:
-    # safetensors wants contiguous CPU tensors; the step in the metadata lets resume check
-    # that weights and trainer state come from the same save.
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+def save_weights(directory: Path, model: nn.Module, step: int, name: str = WEIGHTS) -> None:
+    # safetensors wants contiguous CPU tensors that share no memory (tied weights do, so
+    # each is copied); the step in the metadata lets resume check that weights and trainer
+    # state come from the same save.
+    tensors = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     atomic_write(
-        directory / WEIGHTS, lambda tmp: save_file(tensors, str(tmp), metadata={"step": str(step)})
+        directory / name, lambda tmp: save_file(tensors, str(tmp), metadata={"step": str(step)})
     )
 
 
-def load_weights(directory: str | Path, model: nn.Module) -> None:
+def load_weights(directory: str | Path, model: nn.Module, name: str = WEIGHTS) -> None:
     """Load weights into `model` (on whatever device it is); any mismatch is a UserError."""
-    path = Path(directory) / WEIGHTS
+    path = Path(directory) / name
     if not path.exists():
-        raise UserError(f"{directory}: checkpoint has no {WEIGHTS}")
+        raise UserError(f"{directory}: checkpoint has no {name}")
     try:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:

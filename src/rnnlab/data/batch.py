@@ -15,10 +15,13 @@ class Batch:
     inputs: torch.Tensor  # (batch, time) int64 ids
     targets: torch.Tensor  # (batch, time) int64 ids, IGNORE_INDEX where padded
     lengths: torch.Tensor | None = None  # (batch,) true lengths when rows differ, on CPU
+    reset_state: bool = False  # a stream restarts here: carried recurrent state is stale
 
     def to(self, device: torch.device) -> Batch:
         # lengths stay on the CPU: pack_padded_sequence wants them there.
-        return Batch(self.inputs.to(device), self.targets.to(device), self.lengths)
+        return Batch(
+            self.inputs.to(device), self.targets.to(device), self.lengths, self.reset_state
+        )
 
     @property
     def num_targets(self) -> int:

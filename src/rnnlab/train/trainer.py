@@ -1,16 +1,22 @@
 """Trainer: the loop shared by every task.
 
-It knows steps, optimisers, clipping, evaluation, checkpoints and Ctrl-C; it does not know
-whether it is training a cipher tagger or a language model. A task hands it three things
-(`TrainTask`): the batch for a step, the loss of a batch, and an evaluation.
+It knows steps, time budgets, optimisers, learning-rate schedules, clipping, mixed
+precision, evaluation, checkpoints, early stopping and Ctrl-C; it does not know whether it
+is training a cipher tagger or a language model. A task hands it three things
+(`TrainTask`): the batch for a step, the loss of a batch, and an evaluation. A task that
+carries state between batches (truncated BPTT) also hands over `state_dict` /
+`load_state_dict`, and that state is checkpointed with the rest.
 
-Resuming is exact: batches are a pure function of the step (the task's job), and the
-checkpoint holds the optimiser, scheduler and RNG states, so N steps + resume + M steps
-ends with the same parameters as N + M steps in one go.
+Resuming is exact for step-budgeted runs: batches are a pure function of the step (the
+task's job), and the checkpoint holds the optimiser, RNG and task states, so N steps +
+resume + M steps ends with the same parameters as N + M steps in one go. A run budgeted by
+time (`max_time_min`) schedules its learning rate by elapsed time, which no resume can
+replay exactly; it continues with the time already spent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -33,13 +39,15 @@ class TrainTask(Protocol):
         """Mean loss of the batch, and counts to sum over a log window ("correct", "count")."""
         ...
 
-    def evaluate(self, model: nn.Module) -> dict[str, float]: ...
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """Held-out metrics; must include "loss" (lower is better: it picks the best)."""
+        ...
 
 
 class Callbacks:
     """Hooks for display; the CLI implements them with a progress bar. All optional."""
 
-    def on_start(self, start_step: int, total_steps: int) -> None: ...
+    def on_start(self, start_step: int, total_steps: int | None) -> None: ...
 
     def on_step(self, step: int) -> None: ...
 
@@ -59,11 +67,13 @@ class Interrupted(Exception):
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 @dataclass
 class TrainConfig:
     steps: int = 300
+    max_time_min: float | None = None  # stop after this many minutes instead of at `steps`
     batch_size: int = 64
     lr: float = 3e-3
     optimizer: str = "adam"  # adam | adamw | rmsprop
@@ -74,6 +84,9 @@ class TrainConfig:
     grad_clip: float = 1.0  # max global grad norm; 0 disables
     eval_every: int = 100
     log_every: int = 10
+    patience: int = 0  # stop after this many evaluations without a better loss; 0: never
+    keep_best: bool = False  # also save the best-evaluated weights as best.safetensors
+    precision: str = "fp32"  # fp32 | bf16 | fp16 (autocast; CUDA only)
     seed: int = 0
     device: str = "auto"
 
@@ -82,26 +95,30 @@ class TrainConfig:
             raise UserError(f"unknown optimizer {self.optimizer!r}; use {', '.join(OPTIMIZERS)}")
         if self.schedule not in ("constant", "cosine"):
             raise UserError(f"unknown schedule {self.schedule!r}; use constant or cosine")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"unknown precision {self.precision!r}; use fp32, bf16 or fp16")
         for name in ("steps", "batch_size", "eval_every", "log_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.max_time_min is not None and not self.max_time_min > 0:
+            raise UserError(f"--max-time must be positive, got {self.max_time_min}")
         if not self.lr > 0:
             raise UserError(f"--lr must be positive, got {self.lr}")
+        if self.patience < 0 or self.warmup_steps < 0:
+            raise UserError("--patience and --warmup must not be negative")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def lr_factor(step: int, config: TrainConfig) -> float:
-    """Multiplier on the base learning rate at `step` (0-based count of steps done)."""
-    if config.warmup_steps and step < config.warmup_steps:
-        return (step + 1) / config.warmup_steps
+def lr_factor(step: int, progress: float, config: TrainConfig) -> float:
+    """Multiplier on the base learning rate: linear warm-up over the first steps, then
+    constant or cosine over `progress` (0 -> 1: the fraction of the step or time budget)."""
+    warm = min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
     if config.schedule == "constant":
-        return 1.0
-    span = max(1, config.steps - config.warmup_steps)
-    progress = min(1.0, (step - config.warmup_steps) / span)
-    cosine = 0.5 * (1 + math.cos(math.pi * progress))
-    return config.lr_min_ratio + (1 - config.lr_min_ratio) * cosine
+        return warm
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return warm * (config.lr_min_ratio + (1 - config.lr_min_ratio) * cosine)
 
 
 class Trainer:
@@ -123,17 +140,20 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.metrics = ckpt.MetricsLog(self.out_dir)
         self.step = 0
+        self.elapsed_s = 0.0  # training time spent, carried across resumes
+        self.best_loss = math.inf
+        self.evals_since_best = 0
+        self.last_eval: dict[str, Any] = {}
         self._config_written = False
         # Metrics wait in memory and reach metrics.jsonl with each save, so the log never
         # runs ahead of the checkpoint it describes (and nothing is written before it).
         self._pending_metrics: list[dict[str, Any]] = []
-        self.last_eval: dict[str, Any] = {}
         self.model.to(self.device)
         opt_cls = OPTIMIZERS[config.optimizer]
         self.optimizer = opt_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: lr_factor(s, config)
-        )
+        self.autocast_dtype = PRECISIONS[config.precision] if self.device.type == "cuda" else None
+        # fp16 needs loss scaling to keep small gradients from flushing to zero; bf16 not.
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.autocast_dtype is torch.float16)
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -146,11 +166,16 @@ class Trainer:
             self._config_written = True
         state = {
             "step": self.step,
+            "elapsed_s": self.elapsed_s,
+            "best_loss": self.best_loss,
+            "evals_since_best": self.evals_since_best,
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
             "rng_cpu": torch.get_rng_state(),
             "last_eval": {k: float(v) for k, v in self.last_eval.items() if _is_number(v)},
         }
+        if hasattr(self.task, "state_dict"):
+            state["task"] = self.task.state_dict()
         if torch.cuda.is_available():
             state["rng_cuda"] = torch.cuda.get_rng_state_all()
         # Trainer state first, weights second; both carry the step, and resume refuses a
@@ -171,11 +196,17 @@ class Trainer:
         ckpt.load_weights(self.out_dir, self.model)
         try:
             self.optimizer.load_state_dict(state["optimizer"])
-            self.scheduler.load_state_dict(state["scheduler"])
+            if "scaler" in state:
+                self.scaler.load_state_dict(state["scaler"])
             torch.set_rng_state(state["rng_cpu"])
             if "rng_cuda" in state and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all(state["rng_cuda"])
+            if "task" in state and hasattr(self.task, "load_state_dict"):
+                self.task.load_state_dict(state["task"], self.device)
             self.step = int(state["step"])
+            self.elapsed_s = float(state.get("elapsed_s", 0.0))
+            self.best_loss = float(state.get("best_loss", math.inf))
+            self.evals_since_best = int(state.get("evals_since_best", 0))
         except (KeyError, ValueError, RuntimeError, TypeError) as e:
             raise UserError(f"{self.out_dir}: trainer state does not fit this run ({e})") from None
         self.last_eval = dict(state.get("last_eval", {}))
@@ -184,20 +215,26 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------
 
     def fit(self, resume: bool = False) -> dict[str, Any]:
-        """Train to `config.steps`; returns the last evaluation record."""
+        """Train until the step or time budget is spent (or patience runs out); returns the
+        last evaluation record."""
         if resume:
             self.restore()
         cfg = self.config
         window = _Window()
         try:
-            self.callbacks.on_start(self.step, cfg.steps)
-            while self.step < cfg.steps:
+            self.callbacks.on_start(self.step, None if cfg.max_time_min else cfg.steps)
+            while not self._done():
+                started = time.perf_counter()
                 self._train_step(window)
-                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                self.elapsed_s += time.perf_counter() - started
+                last = self._done()
+                if self.step % cfg.log_every == 0 or last:
                     self._log(window.flush(self.step, self._lr()))
-                if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
+                if self.step % cfg.eval_every == 0 or last:
                     self._evaluate()
                     self.save()
+                    if cfg.patience and self.evals_since_best >= cfg.patience:
+                        break
         except KeyboardInterrupt:
             self.callbacks.on_end()
             if self.step > 0:
@@ -206,29 +243,57 @@ class Trainer:
         self.callbacks.on_end()
         return self.last_eval
 
+    def _done(self) -> bool:
+        if self.config.max_time_min is not None:
+            return self.elapsed_s >= self.config.max_time_min * 60
+        return self.step >= self.config.steps
+
+    def _progress(self) -> float:
+        if self.config.max_time_min is not None:
+            return self.elapsed_s / (self.config.max_time_min * 60)
+        return self.step / self.config.steps
+
     def _train_step(self, window: _Window) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.lr * lr_factor(self.step, self._progress(), self.config)
         self.model.train()
         batch = self.task.train_batch(self.step + 1).to(self.device)
-        loss, stats = self.task.loss(self.model, batch)
+        with self._autocast():
+            loss, stats = self.task.loss(self.model, batch)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        self.scaler.scale(loss).backward()
         if self.config.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
             nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-        self.optimizer.step()
-        self.scheduler.step()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
         self.step += 1
         window.add(float(loss.detach()), stats)
         self.callbacks.on_step(self.step)
 
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=self.autocast_dtype)
+
     def _evaluate(self) -> None:
         self.model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), self._autocast():
             result = self.task.evaluate(self.model)
         self.last_eval = {"step": self.step, "split": "val", **result}
+        if result["loss"] < self.best_loss:
+            self.best_loss = result["loss"]
+            self.evals_since_best = 0
+            self.last_eval["best"] = True
+            if self.config.keep_best:
+                ckpt.save_weights(self.out_dir, self.model, self.step, name=ckpt.BEST_WEIGHTS)
+        else:
+            self.evals_since_best += 1
         self._pending_metrics.append(self.last_eval)
         self.callbacks.on_eval(self.last_eval)
 
     def _log(self, record: dict[str, Any]) -> None:
+        record["elapsed_s"] = round(self.elapsed_s, 3)
         self._pending_metrics.append(record)
         self.callbacks.on_log(record)
 

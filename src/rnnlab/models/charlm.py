@@ -1,0 +1,86 @@
+"""CharLM: a character-level language model, next character from the ones before.
+
+    ids -> Embedding -> dropout -> RNN stack (LSTM / GRU / Elman) -> dropout -> Linear
+
+With `tie_weights` the output layer shares the embedding matrix (Press & Wolf, 2017):
+fewer parameters and, for characters, a small gain at equal size. `input="scalar"` is
+seed 003's input: the character's index as a single float feature, no embedding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from rnnlab.errors import UserError
+from rnnlab.nn import ElmanRNN
+
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+MODELS = ("lstm", "gru", "elman")
+
+
+@dataclass
+class CharLMConfig:
+    vocab_size: int
+    model: str = "lstm"  # lstm | gru | elman (from scratch, as seed 003)
+    embedding: int = 256  # ignored for input="scalar"
+    hidden: int = 256
+    layers: int = 2
+    dropout: float = 0.0
+    tie_weights: bool = False  # needs embedding == hidden
+    input: str = "embedding"  # embedding | scalar (seed 003's float index)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise UserError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
+        if self.input not in ("embedding", "scalar"):
+            raise UserError(f"unknown input {self.input!r}; use embedding or scalar")
+        for name in ("vocab_size", "embedding", "hidden", "layers"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if self.tie_weights and (self.embedding != self.hidden or self.input != "embedding"):
+            raise UserError("--tie-weights needs an embedding input with --embedding == --hidden")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class CharLM(nn.Module):
+    def __init__(self, config: CharLMConfig) -> None:
+        super().__init__()
+        self.config = config
+        scalar = config.input == "scalar"
+        self.embed = None if scalar else nn.Embedding(config.vocab_size, config.embedding)
+        in_size = 1 if scalar else config.embedding
+        between = config.dropout if config.layers > 1 else 0.0
+        if config.model == "elman":
+            self.rnn = ElmanRNN(in_size, config.hidden, config.layers, dropout=between)
+        else:
+            cls = nn.LSTM if config.model == "lstm" else nn.GRU
+            self.rnn = cls(in_size, config.hidden, config.layers, dropout=between, batch_first=True)
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden, config.vocab_size)
+        if config.tie_weights:
+            self.head.weight = self.embed.weight
+
+    def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """ids (batch, time) -> logits (batch, time, vocab), the state after the last step."""
+        if self.embed is None:  # seed 003 feeds the index itself as one float feature
+            x = ids.unsqueeze(-1).float()
+        else:
+            x = self.drop(self.embed(ids))
+        out, state = self.rnn(x, state)
+        return self.head(self.drop(out)), state
+
+
+def detach_state(state: State | None) -> State | None:
+    """Keep the values, cut the graph: truncated BPTT's boundary between two batches."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
