@@ -281,3 +281,22 @@ def test_seed_preset_is_seed_003(text_file):
     assert (run.model.model, run.model.input, run.model.hidden) == ("elman", "scalar", 256)
     assert (run.data.seq_len, run.train.batch_size, run.train.optimizer) == (25, 64, "rmsprop")
     assert (run.train.lr, run.train.grad_clip, run.data.layout) == (1e-3, 3.0, "chunks")
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "elman"])
+def test_single_step_path_matches_the_sequence_forward(kind):
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(vocab_size=11, model=kind, embedding=8, hidden=12, layers=2))
+    model.eval()
+    ids = torch.randint(0, 11, (3, 9))
+    full, full_state = model(ids)
+    state = None
+    for t in range(ids.shape[1]):
+        logits, state = model.step(ids[:, t], state)
+        torch.testing.assert_close(logits, full[:, t], rtol=1e-5, atol=1e-6)
+    for a, b in zip(
+        state if isinstance(state, tuple) else (state,),
+        full_state if isinstance(full_state, tuple) else (full_state,),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

@@ -42,6 +42,9 @@ class LMDataConfig:
     layout: str = "stream"  # stream: TBPTT, state carried | chunks: seed 003, state reset
     loss_scale: float = 1.0  # seed 003 sums the per-step mean losses: seq_len
     eval_columns: int = 16  # parallel streams the validation text is split into
+    # Validation during training reads at most this many characters, so a multi-GB corpus
+    # (100s of MB of validation text) does not stall training; `lm eval` reads it all.
+    eval_max_chars: int | None = 2_000_000
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -110,7 +113,8 @@ class LMTask:
 
     def evaluate(self, model: CharLM) -> dict[str, float]:
         device = next(model.parameters()).device
-        return evaluate_ids(model, self.corpus.val.ids, device, self.data.eval_columns)
+        ids = self.corpus.val.ids[: self.data.eval_max_chars]
+        return evaluate_ids(model, ids, device, self.data.eval_columns)
 
     def state_dict(self) -> dict[str, Any]:
         state = self.state
@@ -287,12 +291,13 @@ def sample(
     ids = torch.from_numpy(vocab.encode(prime)).unsqueeze(0).to(loaded.device)
     with torch.no_grad():
         logits, state = loaded.model(ids)
-        step_input = torch.empty(1, 1, dtype=torch.long, device=loaded.device)
+        logits = logits[:, -1]
+        step_input = torch.empty(1, dtype=torch.long, device=loaded.device)
         for _ in range(length):
-            next_id = pick_next(logits[0, -1], temperature, top_k, top_p, generator)
+            next_id = pick_next(logits[0], temperature, top_k, top_p, generator)
             yield vocab.chars[next_id]
             step_input.fill_(next_id)
-            logits, state = loaded.model(step_input, state)
+            logits, state = loaded.model.step(step_input, state)
 
 
 # -- defaults -------------------------------------------------------------------------

@@ -110,8 +110,13 @@ def _file_key(path: Path, encoding: str, extra: str) -> str:
     return hashlib.sha256(ident.encode()).hexdigest()[:16]
 
 
-def count_chars(path: Path, encoding: str) -> int:
-    return sum(len(chunk) for chunk in _chunks(path, encoding))
+def count_chars(path: Path, encoding: str) -> tuple[int, bool]:
+    """(characters in the file, whether any of them is not whitespace)."""
+    n, visible = 0, False
+    for chunk in _chunks(path, encoding):
+        n += len(chunk)
+        visible = visible or not chunk.isspace()
+    return n, visible
 
 
 def char_counts(path: Path, encoding: str, start: int, stop: int) -> np.ndarray:
@@ -218,13 +223,13 @@ def _check_file(path: Path) -> None:
 
 
 def _build_cache(path, encoding, val_frac, val_path, vocab, cache: Path) -> None:
-    n = count_chars(path, encoding)
-    if n == 0 or not any(chunk.strip() for chunk in _chunks(path, encoding)):
+    n, visible = count_chars(path, encoding)
+    if not visible:
         raise UserError(f"{path}: file is empty")
     if val_path is not None:
         val_file, n_train = Path(val_path), n
         _check_file(val_file)
-        n_val = count_chars(val_file, encoding)
+        n_val, _ = count_chars(val_file, encoding)
         val_src, val_lo, val_hi = val_file, 0, n_val
     else:
         n_train = int(n * (1 - val_frac))
