@@ -4,7 +4,12 @@
 'FUVEMVEMNMERPDRF'
 """
 
-from rnnlab.ciphers import caesar  # noqa: F401  (registers caesar, rot13)
+from rnnlab.ciphers import (  # noqa: F401  (importing a family registers it)
+    caesar,
+    enigma,
+    monoalphabetic,
+    polyalphabetic,
+)
 from rnnlab.ciphers.alphabet import LATIN, SEED_ALPHABET, Alphabet
 from rnnlab.ciphers.base import Cipher
 from rnnlab.ciphers.registry import cipher_class, cipher_names, get_cipher
