@@ -100,3 +100,27 @@ def test_pairs_batches_pad_variable_lengths(tmp_path):
     for row, n in enumerate(batch.lengths.tolist()):
         assert (batch.targets[row, n:] == -100).all()
         assert (batch.targets[row, :n] >= 0).all()
+
+
+def test_english_plaintext_is_corpus_text_reduced_to_the_alphabet_and_split_by_position():
+    from rnnlab.data.plaintext import HELD_OUT, TRAIN, plaintext_source
+
+    cipher = get_cipher("vigenere", key="LEMON")
+    source = plaintext_source("english", cipher.alphabet)
+    assert "".join(cipher.alphabet.chars[i] for i in source.regions[TRAIN][:12]) == (
+        "FIRSTCITIZEN"  # "First Citizen:" with case folded and the rest dropped
+    )
+    s = CipherStream(cipher, seq_len=40, batch_size=4, seed=0, val_examples=10, plaintext=source)
+    train_text = source.regions[TRAIN].tobytes()
+    for row in s.val.targets.numpy():  # held-out messages come from the last 10%
+        assert row.tobytes() in source.regions[HELD_OUT].tobytes()
+    batch = s.train_batch(1)
+    np.testing.assert_array_equal(batch.inputs.numpy(), cipher.encrypt_ids(batch.targets.numpy()))
+    assert batch.targets.numpy()[0].tobytes() in train_text
+
+
+def test_plaintext_file_that_does_not_exist_is_a_user_error():
+    from rnnlab.data.plaintext import plaintext_source
+
+    with pytest.raises(UserError, match="use random, english, or an existing text file"):
+        plaintext_source("no/such/file.txt", get_cipher("caesar").alphabet)

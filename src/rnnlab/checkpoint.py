@@ -73,6 +73,43 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     return config
 
 
+def require_task(config: dict[str, Any], directory: Path, task: str) -> None:
+    if config.get("task") != task:
+        raise UserError(f"{directory} holds a {config.get('task')!r} model, not a {task!r} model")
+
+
+def prepare_out_dir(out: Path, resume: bool) -> None:
+    """Refuse to overwrite a checkpoint unless resuming it; refuse to resume nothing."""
+    if resume:
+        if not is_checkpoint(out):
+            raise UserError(f"{out}: nothing to resume (no checkpoint there)")
+    elif is_checkpoint(out):
+        raise UserError(
+            f"{out} already holds a checkpoint; pass --resume to continue it, or choose "
+            f"another --out"
+        )
+
+
+def start_or_resume(
+    out: Path,
+    resume: bool,
+    run: Any,
+    steps: int | None,
+    task: str,
+    from_config: Callable[[dict[str, Any]], Any],
+) -> Any:
+    """The run to train into `out`: `run` itself, or on resume the run saved there (flags
+    describing the model or data are then ignored); `steps` may extend either."""
+    prepare_out_dir(out, resume)
+    if resume:
+        saved = read_config(out)
+        require_task(saved, out, task)
+        run = from_config(saved)
+    if steps is not None:
+        run.train.steps = steps
+    return run
+
+
 def save_weights(directory: Path, model: nn.Module, step: int, name: str = WEIGHTS) -> None:
     # safetensors wants contiguous CPU tensors that share no memory (tied weights do, so
     # each is copied); the step in the metadata lets resume check that weights and trainer

@@ -291,6 +291,25 @@ def cmd_plot(args: argparse.Namespace) -> None:
 # -- the parser -----------------------------------------------------------------------
 
 
+def add_run_args(p: argparse.ArgumentParser, seed_default: int | None, out_name: str) -> None:
+    """The flags every `… train` command shares: where, on what, resume, dry run."""
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--seed", type=int, default=seed_default, help="random seed (weights, data)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help=f"checkpoint directory (default: a new runs/{out_name})",
+    )
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="train 2 steps into a temporary directory and reload; checks the setup",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or eval lines")
+
+
 def add_cipher_args(p: argparse.ArgumentParser, default: str | None = None) -> None:
     p.add_argument(
         "--cipher",
@@ -337,7 +356,8 @@ def build_parser() -> Parser:
     t.add_argument(
         "--plaintext",
         default="random",
-        help="plaintext source: random uniform symbols, as in the seed",
+        help="plaintext: random (uniform symbols, the seed's), english (the shipped "
+        "corpus) or a text FILE",
     )
     t.add_argument(
         "--pairs",
@@ -366,21 +386,7 @@ def build_parser() -> Parser:
     t.add_argument(
         "--val-examples", type=int, default=1000, help="held-out messages for validation"
     )
-    t.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    t.add_argument("--seed", type=int, default=0, help="random seed (weights and data)")
-    t.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="checkpoint directory (default: a new runs/decipher-NAME)",
-    )
-    t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="train 2 steps into a temporary directory and reload; checks the setup",
-    )
-    t.add_argument("--quiet", action="store_true", help="no progress bar or eval lines")
+    add_run_args(t, seed_default=0, out_name="decipher-NAME")
     t.set_defaults(func=cmd_decipher_train)
 
     e = dec_cmds.add_parser("eval", help="accuracy on fresh messages at several lengths")
@@ -509,21 +515,7 @@ def add_lm_commands(commands) -> None:
         choices=["fp32", "bf16", "fp16"],
         help="autocast precision on CUDA (ignored on CPU)",
     )
-    t.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    t.add_argument("--seed", type=int, default=None, help="random seed")
-    t.add_argument(
-        "--out",
-        default=None,
-        metavar="DIR",
-        help="checkpoint directory (default: a new runs/lm-NAME)",
-    )
-    t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="train 2 steps into a temporary directory, reload and sample",
-    )
-    t.add_argument("--quiet", action="store_true", help="no progress bar or eval lines")
+    add_run_args(t, seed_default=None, out_name="lm-NAME")
     t.set_defaults(func=cmd_lm_train)
 
     e = lm_cmds.add_parser("eval", help="loss and bits per character on held-out text")

@@ -26,6 +26,7 @@ from rnnlab.data.parallel import (
     read_pairs,
     unseen_char_error,
 )
+from rnnlab.data.plaintext import plaintext_source
 from rnnlab.device import resolve_device
 from rnnlab.errors import UserError
 from rnnlab.models.decipherer import Decipherer, DecipherModelConfig
@@ -127,7 +128,8 @@ def build_source(data: DecipherDataConfig, batch_size: int, seed: int):
     if data.pairs is not None:
         return PairsData(data.pairs, batch_size, seed)
     cipher = get_cipher(data.cipher, key=data.key, alphabet=data.alphabet)
-    return CipherStream(cipher, data.seq_len, batch_size, seed, data.val_examples)
+    plaintext = plaintext_source(data.plaintext, cipher.alphabet)
+    return CipherStream(cipher, data.seq_len, batch_size, seed, data.val_examples, plaintext)
 
 
 def source_vocabs(source: CipherStream | PairsData) -> tuple[Vocab, Vocab]:
@@ -153,18 +155,6 @@ def run_config(run: DecipherRun, source: CipherStream | PairsData) -> dict[str, 
     }
 
 
-def prepare_out_dir(out: Path, resume: bool) -> None:
-    """Refuse to overwrite a checkpoint unless resuming it; refuse to resume nothing."""
-    if resume:
-        if not ckpt.is_checkpoint(out):
-            raise UserError(f"{out}: nothing to resume (no checkpoint there)")
-    elif ckpt.is_checkpoint(out):
-        raise UserError(
-            f"{out} already holds a checkpoint; pass --resume to continue it, or choose "
-            f"another --out"
-        )
-
-
 def train(
     run: DecipherRun,
     out: str | Path,
@@ -178,13 +168,7 @@ def train(
     data are ignored); `steps` may extend it.
     """
     out = Path(out)
-    prepare_out_dir(out, resume)
-    if resume:
-        saved = ckpt.read_config(out)
-        check_task(saved, out)
-        run = run_from_config(saved)
-    if steps is not None:
-        run.train.steps = steps
+    run = ckpt.start_or_resume(out, resume, run, steps, TASK, run_from_config)
     source = build_source(run.data, run.train.batch_size, run.train.seed)
     in_vocab, out_vocab = source_vocabs(source)
     run.model.in_vocab_size, run.model.out_vocab_size = len(in_vocab), len(out_vocab)
@@ -209,11 +193,6 @@ def run_from_config(config: dict[str, Any]) -> DecipherRun:
         raise UserError(f"config.json does not describe a decipher run ({e})") from None
 
 
-def check_task(config: dict[str, Any], directory: Path) -> None:
-    if config.get("task") != TASK:
-        raise UserError(f"{directory} holds a {config.get('task')!r} model, not a decipher model")
-
-
 # -- using a trained model ------------------------------------------------------------
 
 
@@ -234,7 +213,7 @@ class LoadedDecipherer:
 def load(directory: str | Path, device: str = "auto") -> LoadedDecipherer:
     directory = Path(directory)
     config = ckpt.read_config(directory)
-    check_task(config, directory)
+    ckpt.require_task(config, directory, TASK)
     run = run_from_config(config)
     model = Decipherer(run.model)
     ckpt.load_weights(directory, model)
@@ -286,9 +265,10 @@ def evaluate(
     cipher = loaded.cipher
     if cipher is None:
         raise UserError("this model was trained on a pairs file; evaluate it with --pairs FILE")
+    plaintext = plaintext_source(loaded.config["data"].get("plaintext", "random"), cipher.alphabet)
     accuracy, message_accuracy = {}, {}
     for length in lengths:
-        batch = fresh_messages(cipher, examples, length, seed, STREAM_EVAL)
+        batch = fresh_messages(cipher, plaintext, examples, length, seed, STREAM_EVAL)
         result = score(loaded.model, batch, loaded.device, chunk=max(1, 65536 // length))
         accuracy[str(length)] = result["accuracy"]
         message_accuracy[str(length)] = result["message_accuracy"]

@@ -27,25 +27,10 @@ def plot_metrics(directory: str | Path, output: str | Path | None = None) -> Pat
     has_acc = any("accuracy" in r for r in records)
     fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(11 if has_acc else 6, 4))
     axes = list(axes) if has_acc else [axes]
-    for split, rows in splits.items():
-        if rows:
-            axes[0].plot(
-                [r["step"] for r in rows],
-                [r["loss"] for r in rows],
-                label=split,
-                marker="o" if split == "val" else None,
-            )
+    _plot_splits(axes[0], splits, "loss")
     axes[0].set(xlabel="step", ylabel="loss (nats/char)", title="loss")
     if has_acc:
-        for split, rows in splits.items():
-            rows = [r for r in rows if "accuracy" in r]
-            if rows:
-                axes[1].plot(
-                    [r["step"] for r in rows],
-                    [r["accuracy"] for r in rows],
-                    label=split,
-                    marker="o" if split == "val" else None,
-                )
+        _plot_splits(axes[1], splits, "accuracy")
         axes[1].set(xlabel="step", ylabel="character accuracy", title="accuracy")
     for ax in axes:
         ax.grid(alpha=0.3)
@@ -56,3 +41,11 @@ def plot_metrics(directory: str | Path, output: str | Path | None = None) -> Pat
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def _plot_splits(ax, splits: dict[str, list[dict]], key: str) -> None:
+    for split, rows in splits.items():
+        rows = [r for r in rows if key in r]
+        if rows:
+            marker = "o" if split == "val" else None  # few points: mark them
+            ax.plot([r["step"] for r in rows], [r[key] for r in rows], label=split, marker=marker)

@@ -21,17 +21,15 @@ import torch
 
 from rnnlab.ciphers import Cipher
 from rnnlab.data.batch import IGNORE_INDEX, Batch
+from rnnlab.data.plaintext import HELD_OUT, TRAIN, RandomPlaintext, TextPlaintext
 from rnnlab.data.textfile import read_text
 from rnnlab.errors import UserError
 from rnnlab.vocab import Vocab, describe_char
 
+Plaintext = RandomPlaintext | TextPlaintext
+
 # Independent random streams derived from one user seed (numpy SeedSequence entropy words).
 STREAM_TRAIN, STREAM_VAL, STREAM_EVAL = 1, 2, 3
-
-
-def random_messages(rng: np.random.Generator, n: int, length: int, size: int) -> np.ndarray:
-    """(n, length) uniform symbol indices in [0, size): the seed's random messages."""
-    return rng.integers(0, size, size=(n, length), dtype=np.int64)
 
 
 def message_batch(cipher: Cipher, plain: np.ndarray) -> Batch:
@@ -40,29 +38,43 @@ def message_batch(cipher: Cipher, plain: np.ndarray) -> Batch:
     return Batch(torch.from_numpy(cipher_ids), torch.from_numpy(plain.copy()))
 
 
-def fresh_messages(cipher: Cipher, n: int, length: int, seed: int, stream: int) -> Batch:
+def fresh_messages(
+    cipher: Cipher, plaintext: Plaintext, n: int, length: int, seed: int, stream: int
+) -> Batch:
+    """`n` messages never used for training: a separate random stream, and for text
+    plaintext the held-out part of the text."""
     rng = np.random.default_rng([seed, stream, length])
-    return message_batch(cipher, random_messages(rng, n, length, len(cipher.alphabet)))
+    return message_batch(cipher, plaintext.messages(rng, n, length, HELD_OUT))
 
 
 class CipherStream:
     def __init__(
-        self, cipher: Cipher, seq_len: int, batch_size: int, seed: int, val_examples: int
+        self,
+        cipher: Cipher,
+        seq_len: int,
+        batch_size: int,
+        seed: int,
+        val_examples: int,
+        plaintext: Plaintext | None = None,
     ) -> None:
         self.cipher = cipher
+        self.plaintext = plaintext or RandomPlaintext(cipher.alphabet)
         self.seq_len = seq_len
         self.batch_size = batch_size
         self.seed = seed
         size = len(cipher.alphabet)
         # With a tiny message space the held-out set would swallow most of it; refuse rather
         # than loop forever looking for unseen training messages.
-        if size**seq_len < 100 * val_examples:
+        if self.plaintext.uniform and size**seq_len < 100 * val_examples:
             raise UserError(
                 f"only {size}^{seq_len} distinct messages of length {seq_len}: too few to "
                 f"hold out {val_examples} for validation; use a longer --seq-len"
             )
-        self.val = fresh_messages(cipher, val_examples, seq_len, seed, STREAM_VAL)
-        self._held_out = {row.tobytes() for row in self.val.targets.numpy()}
+        self.val = fresh_messages(cipher, self.plaintext, val_examples, seq_len, seed, STREAM_VAL)
+        # Text plaintext is held out by position already; random messages need a filter.
+        self._held_out = (
+            {row.tobytes() for row in self.val.targets.numpy()} if self.plaintext.uniform else set()
+        )
 
     @property
     def vocab(self) -> Vocab:
@@ -70,11 +82,10 @@ class CipherStream:
 
     def train_batch(self, step: int) -> Batch:
         rng = np.random.default_rng([self.seed, STREAM_TRAIN, step])
-        size = len(self.cipher.alphabet)
-        plain = random_messages(rng, self.batch_size, self.seq_len, size)
+        plain = self.plaintext.messages(rng, self.batch_size, self.seq_len, TRAIN)
         for row in range(len(plain)):
             while plain[row].tobytes() in self._held_out:
-                plain[row] = random_messages(rng, 1, self.seq_len, size)[0]
+                plain[row] = self.plaintext.messages(rng, 1, self.seq_len, TRAIN)[0]
         return message_batch(self.cipher, plain)
 
 
