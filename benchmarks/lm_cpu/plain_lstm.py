@@ -70,7 +70,7 @@ def main() -> None:
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        train_losses.append(float(loss))
+        train_losses.append(float(loss.detach()))
         spent += time.perf_counter() - t0
     val = evaluate_ids(model, corpus.val.ids, torch.device("cpu"), columns=16)
     print(

@@ -13,6 +13,6 @@ fi
 ls -l "$big"
 export RNNLAB_CACHE="$work/cache"
 rm -rf "$work/cache" "$work/run"
-/usr/bin/time -v rnnlab lm train --data "$big" --steps 2000 --eval-every 1000 \
+/usr/bin/time -v rnnlab lm train --data "$big" --steps 500 --eval-every 500 \
   --out "$work/run" --quiet 2> "$work/time.txt"
 grep -E "Maximum resident set size|Elapsed \(wall clock\)" "$work/time.txt"

@@ -236,16 +236,18 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
     out = Path(args.out) if args.out else default_out_dir(f"lm-{base}")
     args.out = str(out)  # for the Ctrl-C message
     steps = args.steps if args.resume and args.steps is not None else None
-    _, result = lm.train(
-        run, out, resume=args.resume, callbacks=TrainingProgress(args.quiet), steps=steps
+    lm.train(run, out, resume=args.resume, callbacks=TrainingProgress(args.quiet), steps=steps)
+    # The best validation recorded in training, not a new pass: on a multi-GB corpus a full
+    # pass over the validation text can take longer than training did (`lm eval` does it).
+    best = min(
+        (r for r in ckpt.read_metrics(out / ckpt.METRICS) if r.get("split") == "val"),
+        key=lambda r: r["loss"],
     )
-    loaded = lm.load(out, device=args.device)
-    best = lm.evaluate(loaded)
     print(
-        f"validation loss {best['loss']:.4f} nats/char ({best['bpc']:.3f} bits/char) on "
-        f"{best['chars']} characters, {loaded.weights}"
+        f"best validation loss {best['loss']:.4f} nats/char ({best['bpc']:.3f} bits/char) at "
+        f"step {best['step']}, on {best['chars']} validation characters"
     )
-    print(f"saved to {out}  (try: rnnlab lm sample {out})")
+    print(f"saved to {out}  (evaluate: rnnlab lm eval {out}; sample: rnnlab lm sample {out})")
 
 
 def cmd_lm_eval(args: argparse.Namespace) -> None:

@@ -205,13 +205,13 @@ def evaluate(
     columns = columns or run.data.eval_columns
     if data is None:
         d = run.data
-        split = load_corpus(
-            loaded.config["data"]["source"],
-            d.encoding,
-            d.val_frac,
-            d.val_data,
-            vocab=loaded.vocab,
-        ).val
+        args = (loaded.config["data"]["source"], d.encoding, d.val_frac, d.val_data)
+        # The encoding made for training is reused when its vocabulary is the model's (the
+        # usual case); only a changed or moved file is encoded again with the model's.
+        corpus = load_corpus(*args)
+        if corpus.vocab != loaded.vocab:
+            corpus = load_corpus(*args, vocab=loaded.vocab)
+        split = corpus.val
         source = "validation split"
     else:
         split = encode_text_file(data, loaded.vocab, encoding)
