@@ -38,5 +38,13 @@ def run_cli_process(args: list[str], stdin: bytes | None = None) -> subprocess.C
     )
 
 
+def assert_one_line_error(code: int, stderr: str, fragment: str) -> None:
+    """A user mistake: exit code 2 and one `error: …` line naming the problem."""
+    assert code == 2
+    assert stderr.startswith("error: ") and stderr.count("\n") == 1, stderr
+    assert "Traceback" not in stderr
+    assert fragment in stderr
+
+
 def dir_files(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir()) if path.exists() else []

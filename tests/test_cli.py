@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from .helpers import dir_files, run_cli, run_cli_process, tiny_run
+from .helpers import assert_one_line_error, dir_files, run_cli, run_cli_process, tiny_run
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +89,6 @@ def test_cipher_encrypt_and_decrypt(capsys):
     assert run_cli(["cipher", "decrypt", "--cipher", "rot13", "URYYB"], capsys)[1] == "HELLO\n"
     code, stdout, _ = run_cli(["cipher", "list"], capsys)
     assert code == 0 and "caesar" in stdout and "rot13" in stdout
-
-
-def assert_one_line_error(code: int, stderr: str, fragment: str) -> None:
-    assert code == 2
-    assert stderr.startswith("error: ") and stderr.count("\n") == 1, stderr
-    assert "Traceback" not in stderr
-    assert fragment in stderr
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from rnnlab.data.textstream import StreamBatches
 from rnnlab.errors import UserError
 from rnnlab.models.charlm import CharLM, CharLMConfig
 
-from .helpers import run_cli
+from .helpers import assert_one_line_error, run_cli
 
 TEXT = (
     "the cat sat on the mat. the dog sat on the log. a cat and a dog sat on a mat and a log.\n"
@@ -215,7 +215,7 @@ def test_top_k_one_is_greedy_and_top_p_keeps_the_nucleus():
 def test_bad_sampling_arguments_exit_2(text_file, tmp_path, capsys, args, fragment):
     lm.train(tiny_lm_run(text_file, steps=5, eval_every=5), tmp_path / "run")
     code, out, err = run_cli(["lm", "sample", str(tmp_path / "run"), *args], capsys)
-    assert code == 2 and err.startswith("error: ") and fragment in err and err.count("\n") == 1
+    assert_one_line_error(code, err, fragment)
 
 
 @pytest.mark.parametrize(
@@ -232,7 +232,7 @@ def test_bad_training_files_exit_2_and_leave_nothing(tmp_path, capsys, content, 
     data.write_bytes(content)
     out = tmp_path / "out"
     code, _, err = run_cli(["lm", "train", "--data", str(data), "--out", str(out)], capsys)
-    assert code == 2 and err.startswith("error: ") and fragment in err and err.count("\n") == 1
+    assert_one_line_error(code, err, fragment)
     assert not out.exists()
 
 
