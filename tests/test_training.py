@@ -169,3 +169,14 @@ def test_checkpoint_saved_on_gpu_loads_on_cpu_and_back(tmp_path):
         torch.testing.assert_close(cpu.model(inputs)[0], on_gpu, rtol=1e-4, atol=1e-5)
         back = decipher.load(tmp_path / "run", device="cuda")
         torch.testing.assert_close(back.model(inputs.cuda())[0].cpu(), on_gpu)
+
+
+def test_plot_draws_loss_and_accuracy_from_metrics(tmp_path):
+    from rnnlab.plot import plot_metrics
+
+    decipher.train(tiny_run(10), tmp_path / "run")
+    out = plot_metrics(tmp_path / "run", tmp_path / "curves.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "run" / "metrics.jsonl").unlink()
+    with pytest.raises(UserError, match="no metrics.jsonl"):
+        plot_metrics(tmp_path / "run")
