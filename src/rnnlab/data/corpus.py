@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.checkpoint import atomic_write
+from rnnlab.data.textfile import check_file
 from rnnlab.errors import UserError
 from rnnlab.vocab import Vocab
 
@@ -186,7 +187,7 @@ def load_corpus(
     training split; then every split may have OOV characters.
     """
     path = Path(path) if path is not None else shipped_corpus()
-    _check_file(path)
+    check_file(path)
     if not 0.0 < val_frac < 1.0 and val_path is None:
         raise UserError(f"--val-frac must be between 0 and 1, got {val_frac}")
     fixed_vocab = vocab.chars if vocab is not None else ""
@@ -198,28 +199,19 @@ def load_corpus(
     meta = json.loads(meta_path.read_text())
     corpus_vocab = Vocab.from_dict(meta["vocab"])
     dtype = id_dtype(len(corpus_vocab))
-
-    def mapped(name: str) -> np.ndarray:
-        size = (cache / name).stat().st_size // dtype.itemsize
-        if size == 0:
-            return np.zeros(0, dtype=dtype)
-        return np.memmap(cache / name, dtype=dtype, mode="r", shape=(size,))
-
     return Corpus(
         vocab=corpus_vocab,
-        train=Split(mapped("train.bin"), meta["train_oov"]),
-        val=Split(mapped("val.bin"), meta["val_oov"]),
+        train=Split(_map_ids(cache / "train.bin", dtype), meta["train_oov"]),
+        val=Split(_map_ids(cache / "val.bin", dtype), meta["val_oov"]),
         source=str(path),
     )
 
 
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory, expected a text file")
-    if path.stat().st_size == 0:
-        raise UserError(f"{path}: file is empty")
+def _map_ids(path: Path, dtype: np.dtype) -> np.ndarray:
+    size = path.stat().st_size // dtype.itemsize
+    if size == 0:  # np.memmap refuses an empty file
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r", shape=(size,))
 
 
 def _build_cache(path, encoding, val_frac, val_path, vocab, cache: Path) -> None:
@@ -228,7 +220,7 @@ def _build_cache(path, encoding, val_frac, val_path, vocab, cache: Path) -> None
         raise UserError(f"{path}: file is empty")
     if val_path is not None:
         val_file, n_train = Path(val_path), n
-        _check_file(val_file)
+        check_file(val_file)
         n_val, _ = count_chars(val_file, encoding)
         val_src, val_lo, val_hi = val_file, 0, n_val
     else:
@@ -256,8 +248,17 @@ def _build_cache(path, encoding, val_frac, val_path, vocab, cache: Path) -> None
 
 
 def encode_text_file(path: str | Path, vocab: Vocab, encoding: str = "utf-8") -> Split:
-    """A whole file encoded with a given vocabulary (for `lm eval --data FILE`)."""
+    """A whole file encoded once with a given vocabulary (for `lm eval --data FILE`)."""
     path = Path(path)
-    _check_file(path)
-    corpus = load_corpus(path, encoding, val_frac=0.5, val_path=path, vocab=vocab)
-    return corpus.val
+    check_file(path)
+    cache = cache_root() / "corpora" / _file_key(path, encoding, f"whole|{vocab.chars}")
+    meta_path = cache / "meta.json"
+    if not meta_path.exists():
+        n, visible = count_chars(path, encoding)
+        if not visible:
+            raise UserError(f"{path}: file is empty")
+        oov = encode_file(path, encoding, vocab, 0, n, cache / "ids.bin")
+        meta = json.dumps({"source": str(path), "chars": n, "oov": oov})
+        atomic_write(meta_path, lambda tmp: tmp.write_text(meta))
+    oov = json.loads(meta_path.read_text())["oov"]
+    return Split(_map_ids(cache / "ids.bin", id_dtype(len(vocab))), oov)

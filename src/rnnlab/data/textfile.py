@@ -15,12 +15,19 @@ from rnnlab.errors import UserError
 _BINARY_PROBE_BYTES = 8192
 
 
-def read_text(path: str | Path, encoding: str = "utf-8") -> str:
-    path = Path(path)
+def check_file(path: Path) -> None:
+    """The checks every reader makes before opening a user's file."""
     if not path.exists():
         raise UserError(f"{path}: no such file")
     if path.is_dir():
         raise UserError(f"{path}: is a directory, expected a text file")
+    if path.stat().st_size == 0:
+        raise UserError(f"{path}: file is empty")
+
+
+def read_text(path: str | Path, encoding: str = "utf-8") -> str:
+    path = Path(path)
+    check_file(path)
     try:
         raw = path.read_bytes()
     except OSError as e:
