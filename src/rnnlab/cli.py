@@ -95,6 +95,15 @@ def default_out_dir(base: str) -> Path:
     return candidate
 
 
+def resolve_out_dir(args: argparse.Namespace, base: str) -> Path:
+    """--out, or a fresh runs/<base>[-N]; --resume needs an explicit --out."""
+    if args.resume and args.out is None:
+        raise UserError("--resume needs --out DIR (the run to continue)")
+    out = Path(args.out) if args.out else default_out_dir(base)
+    args.out = str(out)  # for the Ctrl-C message
+    return out
+
+
 def cmd_decipher_train(args: argparse.Namespace) -> None:
     from rnnlab import decipher
 
@@ -140,11 +149,8 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
             decipher.load(Path(tmp) / "run", device=args.device)
         print("dry run ok: 2 steps trained, evaluated, saved and reloaded")
         return
-    if args.resume and args.out is None:
-        raise UserError("--resume needs --out DIR (the run to continue)")
     base = Path(args.pairs).stem if args.pairs else args.cipher
-    out = Path(args.out) if args.out else default_out_dir(f"decipher-{base}")
-    args.out = str(out)  # for the Ctrl-C message
+    out = resolve_out_dir(args, f"decipher-{base}")
     steps = args.steps if args.resume and args.steps_given else None
     _, result = decipher.train(
         run, out, resume=args.resume, callbacks=TrainingProgress(args.quiet), steps=steps
@@ -230,11 +236,8 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
             "".join(lm.sample(loaded, length=10))
         print("dry run ok: 2 steps trained, evaluated, saved, reloaded and sampled")
         return
-    if args.resume and args.out is None:
-        raise UserError("--resume needs --out DIR (the run to continue)")
     base = Path(args.data).stem if args.data else "tinyshakespeare"
-    out = Path(args.out) if args.out else default_out_dir(f"lm-{base}")
-    args.out = str(out)  # for the Ctrl-C message
+    out = resolve_out_dir(args, f"lm-{base}")
     steps = args.steps if args.resume and args.steps is not None else None
     lm.train(run, out, resume=args.resume, callbacks=TrainingProgress(args.quiet), steps=steps)
     # The best validation recorded in training, not a new pass: on a multi-GB corpus a full
