@@ -16,6 +16,7 @@ from typing import NoReturn
 import rnnlab
 from rnnlab import checkpoint as ckpt
 from rnnlab.ciphers import cipher_class, cipher_names, get_cipher
+from rnnlab.cli_crack import add_crack_command
 from rnnlab.data.textfile import decode_bytes
 from rnnlab.errors import UserError
 from rnnlab.models.decipherer import RNN_CLASSES, DecipherModelConfig
@@ -421,6 +422,7 @@ def build_parser() -> Parser:
     r.set_defaults(func=cmd_decipher_run)
 
     add_lm_commands(commands)
+    add_crack_command(commands)
 
     pl = commands.add_parser("plot", help="plot training and validation curves of a run")
     pl.add_argument("dir", metavar="DIR", help="checkpoint directory")

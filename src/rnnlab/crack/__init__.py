@@ -1,0 +1,9 @@
+"""Classical cryptanalysis: break registry ciphers without a key, scored by n-grams.
+
+>>> crack("WKLV LV D VHFUHW", cipher="caesar").plaintext
+'THIS IS A SECRET'
+"""
+
+from rnnlab.crack.solve import Cracked, crack
+
+__all__ = ["Cracked", "crack"]

@@ -1,0 +1,90 @@
+"""Which cipher family made this ciphertext? Attack with each, then weigh the evidence.
+
+Every family's attack returns its best decryption and that plaintext's n-gram
+log-likelihood. Comparing those alone would always favour the most flexible family (a
+substitution key can reproduce any Caesar decryption, and then tweak it), so each
+family pays for its key space, as in a minimum-description-length or BIC comparison:
+
+    evidence(f) = log P(best plaintext) - log |keys of f|
+
+A "no family fits" hypothesis — ciphertext letters uniform at random, which is what an
+Enigma (or any cipher rnnlab cannot attack classically) looks like to these statistics —
+competes with log(1/26) per letter. The softmax of the evidence is the confidence.
+
+Substitution is only attacked when the ciphertext keeps the language's letter
+coincidence rate (a monoalphabetic cipher only relabels letters) and no cheaper
+monoalphabetic family already reads as the language: it is the slow search.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnlab.crack import exhaustive
+from rnnlab.crack.letters import M, index_of_coincidence
+from rnnlab.crack.ngrams import ORDER, NgramModel
+from rnnlab.crack.periodic import MAX_PERIOD, attack_autokey, attack_periodic
+from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.substitution import attack_substitution
+
+NO_ATTACK = "enigma"  # the registered family that only the "no fit" hypothesis stands for
+MONO_IOC = 0.052  # between uniform letters (0.038) and English (0.066)
+READS_AS_LANGUAGE = -3.0  # nats per letter; English scores about -2.1, wrong keys below -4
+
+
+def key_space_nats(result: CrackResult) -> float:
+    """log |K| for the family, with the found key length for the keyword ciphers (and a
+    uniform prior over lengths 1..MAX_PERIOD)."""
+    name = result.cipher
+    if name == "atbash":
+        return 0.0
+    if name == "caesar":
+        return math.log(M)
+    if name == "affine":
+        return math.log(12 * M)
+    if name == "substitution":
+        return math.lgamma(M + 1)
+    return math.log(MAX_PERIOD) + len(str(result.key)) * math.log(M)  # keyword families
+
+
+@dataclass
+class Identification:
+    family: str
+    confidence: float
+    evidence: dict[str, float]  # family -> evidence, nats
+    results: dict[str, CrackResult]  # family -> its best decryption
+
+    @property
+    def result(self) -> CrackResult | None:
+        return self.results.get(self.family)
+
+
+def attack_all(
+    ids: np.ndarray, model: NgramModel, deadline: Deadline, seed: int = 0
+) -> dict[str, CrackResult]:
+    results = {name: exhaustive.attack(name, ids, model) for name in exhaustive.FAMILIES}
+    for name in ("vigenere", "beaufort"):
+        results[name] = attack_periodic(name, ids, model, deadline)
+    results["autokey"] = attack_autokey(ids, model, deadline)
+    mono_fits = max(results[n].per_letter for n in exhaustive.FAMILIES)
+    if index_of_coincidence(ids) >= MONO_IOC and mono_fits < READS_AS_LANGUAGE:
+        results["substitution"] = attack_substitution(ids, model, deadline, seed=seed)
+    return results
+
+
+def identify(
+    ids: np.ndarray, model: NgramModel, deadline: Deadline, seed: int = 0
+) -> Identification:
+    results = attack_all(ids, model, deadline, seed)
+    evidence = {name: r.score - key_space_nats(r) for name, r in results.items()}
+    scored_letters = max(1, len(ids) - ORDER + 1)
+    evidence[NO_ATTACK] = scored_letters * math.log(1 / M)
+    names = list(evidence)
+    values = np.array([evidence[n] for n in names])
+    weights = np.exp(values - values.max())
+    posterior = weights / weights.sum()
+    best = int(np.argmax(values))
+    return Identification(names[best], float(posterior[best]), evidence, results)

@@ -1,0 +1,201 @@
+"""`crack`: from a ciphertext (and maybe a family name) to plaintext, key and score.
+
+The searches read at most ANALYSIS_LETTERS letters — far more than any of them needs —
+so a long text costs one decryption pass, not a longer search; the key found is then
+applied to the whole text through the cipher registry, which also puts back every
+non-letter and each letter's case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnnlab.ciphers import LATIN, cipher_names, get_cipher
+from rnnlab.crack import exhaustive
+from rnnlab.crack.identify import NO_ATTACK, Identification, identify
+from rnnlab.crack.letters import Letters
+from rnnlab.crack.ngrams import NgramModel, load_model
+from rnnlab.crack.periodic import attack_autokey, attack_periodic
+from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.substitution import attack_substitution
+from rnnlab.errors import UserError
+
+ANALYSIS_LETTERS = 20_000
+
+# Fewer letters than this and the answer is a guess among many equally good ones.
+MIN_LETTERS = {
+    "caesar": 8,
+    "rot13": 1,
+    "atbash": 1,
+    "affine": 10,
+    "vigenere": 20,
+    "beaufort": 20,
+    "autokey": 20,
+    "substitution": 25,
+}
+MIN_LETTERS_TO_IDENTIFY = 40
+
+
+@dataclass
+class Cracked:
+    cipher: str
+    key: Any
+    plaintext: str
+    per_letter: float  # mean n-gram log-probability per letter, nats (English ~ -2.1)
+    method: str
+    identified: Identification | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "cipher": self.cipher,
+            "key": self.key,
+            "alphabet": LATIN,
+            "plaintext": self.plaintext,
+            "score": round(self.per_letter, 4),
+            "method": self.method,
+        }
+        if self.identified is not None:
+            out["identified"] = {
+                "family": self.identified.family,
+                "confidence": round(self.identified.confidence, 4),
+            }
+        return out
+
+
+def attack_family(
+    name: str,
+    ids,
+    model: NgramModel,
+    deadline: Deadline,
+    seed: int = 0,
+    on_restart: Callable[[int, float], None] | None = None,
+) -> CrackResult:
+    if name in exhaustive.FAMILIES:
+        return exhaustive.attack(name, ids, model)
+    if name in ("vigenere", "beaufort"):
+        return attack_periodic(name, ids, model, deadline)
+    if name == "autokey":
+        return attack_autokey(ids, model, deadline)
+    if name == "substitution":
+        return attack_substitution(ids, model, deadline, seed=seed, on_restart=on_restart)
+    raise UserError(no_attack_message(name))
+
+
+def no_attack_message(name: str) -> str:
+    return (
+        f"rnnlab has no classical attack for {name}; train a decipher model on it "
+        f"(rnnlab decipher train --cipher {name} --key-mode unknown) and pass --model DIR"
+    )
+
+
+def check_cipher_name(name: str) -> None:
+    if name not in cipher_names():
+        raise UserError(f"unknown cipher {name!r}; known ciphers: {', '.join(cipher_names())}")
+    if name not in MIN_LETTERS:
+        raise UserError(no_attack_message(name))
+
+
+def letters_of(text: str, needed: int, what: str) -> Letters:
+    letters = Letters.of(text)
+    if not text.strip():
+        raise UserError("no ciphertext given (empty input)")
+    if len(letters) == 0:
+        raise UserError("the text has no letters A-Z to work on")
+    if len(letters) < needed:
+        raise UserError(
+            f"only {len(letters)} letters: too short to {what} (needs at least {needed})"
+        )
+    return letters
+
+
+def crack(
+    text: str,
+    cipher: str | None = None,
+    time_limit: float | None = 30.0,
+    seed: int = 0,
+    corpus: str | Path | None = None,
+    on_restart: Callable[[int, float], None] | None = None,
+    model_dir: str | Path | None = None,
+    hybrid: bool = False,
+) -> Cracked:
+    """Break `text`. With `model_dir`, a trained decipher model reads it (`hybrid`: the
+    model's reading seeds the substitution search instead)."""
+    deadline = Deadline(time_limit)
+    if model_dir is not None:
+        return crack_with_model(text, model_dir, hybrid, deadline, seed, corpus)
+    if hybrid:
+        raise UserError("--hybrid needs --model DIR (the network whose reading seeds the search)")
+    if cipher is not None:
+        check_cipher_name(cipher)
+        letters = letters_of(text, MIN_LETTERS[cipher], f"break {cipher}")
+    else:
+        letters = letters_of(text, MIN_LETTERS_TO_IDENTIFY, "identify the cipher")
+    model = load_model(corpus)
+    ids = letters.ids[:ANALYSIS_LETTERS]
+    identified = None
+    if cipher == "rot13":
+        result = CrackResult("rot13", None, (ids + 13) % 26, 0.0, 0.0)
+    elif cipher is not None:
+        result = attack_family(cipher, ids, model, deadline, seed, on_restart)
+    else:
+        identified = identify(ids, model, deadline, seed)
+        if identified.family == NO_ATTACK:
+            raise UserError(
+                f"no registered family's attack reads this as the language (best guess: "
+                f"{NO_ATTACK} or another cipher without a classical attack, confidence "
+                f"{identified.confidence:.0%}); {no_attack_message(NO_ATTACK)}"
+            )
+        result = identified.result
+    return finish(text, letters, result, model, identified)
+
+
+def crack_with_model(
+    text: str,
+    model_dir: str | Path,
+    hybrid: bool,
+    deadline: Deadline,
+    seed: int,
+    corpus: str | Path | None,
+) -> Cracked:
+    from rnnlab.crack.neural import hybrid_substitution, neural_attack
+
+    letters = letters_of(text, 1, "read")
+    model = load_model(corpus)
+    if hybrid:
+        letters = letters_of(text, MIN_LETTERS["substitution"], "break substitution")
+        result = hybrid_substitution(
+            model_dir, letters.ids[:ANALYSIS_LETTERS], model, deadline, seed
+        )
+        return finish(text, letters, result, model, None)
+    result = neural_attack(model_dir, letters.ids, model)
+    return Cracked(
+        cipher=result.cipher,
+        key=None,
+        plaintext=letters.restore(result.plain_ids),
+        per_letter=result.per_letter,
+        method="neural",
+    )
+
+
+def finish(
+    text: str,
+    letters: Letters,
+    result: CrackResult,
+    model: NgramModel,
+    identified: Identification | None,
+) -> Cracked:
+    """Apply the found key to the whole text through the registry."""
+    plaintext = get_cipher(result.cipher, key=result.key, alphabet=LATIN).decrypt(text)
+    return Cracked(
+        cipher=result.cipher,
+        key=result.key,
+        plaintext=plaintext,
+        per_letter=model.per_letter(Letters.of(plaintext).ids),
+        method=result.method,
+        identified=identified,
+        details=result.details,
+    )

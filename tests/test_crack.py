@@ -1,0 +1,206 @@
+"""rnnlab crack: the n-gram scorer, each classical attack, identification and the CLI."""
+
+from __future__ import annotations
+
+import json
+import string
+
+import numpy as np
+import pytest
+
+from rnnlab.ciphers import get_cipher
+from rnnlab.crack import crack
+from rnnlab.crack.identify import identify
+from rnnlab.crack.letters import Letters, index_of_coincidence, to_ids
+from rnnlab.crack.neural import majority_table
+from rnnlab.crack.ngrams import load_model
+from rnnlab.crack.periodic import candidate_periods
+from rnnlab.crack.result import Deadline
+from rnnlab.crack.substitution import attack_substitution
+
+from .helpers import assert_one_line_error, run_cli
+
+A = string.ascii_uppercase
+
+# Written for these tests (not from the corpus the scorer is built from), so the attacks
+# are scored on text they have never seen.
+PROSE = (
+    "The keeper of the lighthouse wrote a letter every evening to his sister in the city. "
+    "He told her about the weather, the passing ships and the birds that rested on the "
+    "rail before flying on across the grey water. She answered once a month, and her "
+    "letters were full of questions about whether he was lonely, whether the stove still "
+    "smoked, and when he meant to come home. He never said that he was lonely. He wrote "
+    "instead that the lamp had to be trimmed at dusk, that the fog horn needed oil, and "
+    "that a gull with one foot had learned to knock on the window for bread. In the spring "
+    "a young clerk from the harbour office came to inspect the tower and stayed for supper."
+)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def encrypt(name: str, key, text: str = PROSE) -> str:
+    return get_cipher(name, key=key, alphabet=A).encrypt(text)
+
+
+def letter_accuracy(found: str, truth: str) -> float:
+    a, b = to_ids(found), to_ids(truth)
+    return float((a == b).mean())
+
+
+# -- the scorer ------------------------------------------------------------------------
+
+
+def test_quadgram_table_is_a_probability_distribution_for_every_context(model):
+    totals = np.exp(model.quad.astype(np.float64)).reshape(-1, 26).sum(axis=1)
+    assert np.allclose(totals, 1.0, atol=1e-4)
+
+
+def test_english_scores_far_above_shuffled_and_enciphered_english(model):
+    ids = to_ids(PROSE)
+    english = model.per_letter(ids)
+    assert english > -2.6
+    assert model.per_letter(np.random.default_rng(0).permutation(ids)) < english - 2
+    assert model.per_letter((ids + 3) % 26) < english - 3
+
+
+def test_a_damaged_cached_table_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path))
+    first = load_model()
+    (cached,) = (tmp_path / "ngrams").iterdir()
+    cached.write_bytes(b"not a safetensors file")
+    assert np.array_equal(load_model().quad, first.quad)
+
+
+def test_index_of_coincidence_separates_monoalphabetic_from_polyalphabetic():
+    assert index_of_coincidence(to_ids(encrypt("substitution", A[::-1]))) > 0.055
+    assert index_of_coincidence(to_ids(encrypt("vigenere", "LIGHTHOUSE"))) < 0.048
+
+
+# -- the attacks -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("caesar", 7),
+        ("atbash", None),
+        ("affine", "5,8"),
+        ("vigenere", "LEMON"),
+        ("vigenere", "QUARTERMASTER"),
+        ("beaufort", "FORTIFY"),
+        ("autokey", "QUEENLY"),
+    ],
+)
+def test_attack_recovers_key_and_plaintext_exactly(name, key):
+    result = crack(encrypt(name, key), cipher=name)
+    assert result.plaintext == PROSE
+    assert result.key == get_cipher(name, key=key, alphabet=A).key
+
+
+def test_substitution_hill_climbing_recovers_nearly_every_letter():
+    key = "".join(np.random.default_rng(3).permutation(list(A)))
+    result = crack(encrypt("substitution", key), cipher="substitution")
+    assert letter_accuracy(result.plaintext, PROSE) >= 0.95
+
+
+def test_rot13_needs_no_search():
+    assert crack(encrypt("rot13", None), cipher="rot13").plaintext == PROSE
+
+
+def test_non_letters_and_case_keep_their_places():
+    text = "Meet me at 10:30, by the OLD bridge -- come alone! It is a matter of some urgency."
+    result = crack(encrypt("caesar", 11, text), cipher="caesar")
+    assert result.plaintext == text
+
+
+def test_period_estimate_puts_the_key_length_first():
+    assert candidate_periods(to_ids(encrypt("vigenere", "HARBOUR")))[0] == 7
+
+
+def test_an_expired_time_limit_stops_after_one_climb(model):
+    ids = to_ids(encrypt("substitution", A[::-1]))
+    result = attack_substitution(ids, model, Deadline(0.0))
+    assert result.details["restarts"] == 1
+
+
+def test_majority_table_is_a_permutation_and_undoes_the_cipher():
+    cipher_ids = to_ids(encrypt("substitution", A[::-1]))
+    plain_ids = to_ids(PROSE)
+    table = majority_table(cipher_ids, plain_ids)
+    assert sorted(table) == list(range(26))
+    assert np.array_equal(table[cipher_ids], plain_ids)
+
+
+def test_majority_table_outvotes_a_noisy_reading():
+    cipher_ids = to_ids(encrypt("substitution", A[::-1]))
+    plain_ids = to_ids(PROSE).copy()
+    noisy = plain_ids.copy()
+    noisy[::9] = (noisy[::9] + 1) % 26  # one letter in nine misread
+    table = majority_table(cipher_ids, noisy)
+    seen = np.unique(cipher_ids)
+    assert np.mean(table[seen] == (25 - seen)) >= 0.9  # atbash-reversed key
+
+
+# -- identification ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("caesar", 4),
+        ("affine", "7,3"),
+        ("substitution", "QWERTYUIOPASDFGHJKLZXCVBNM"),
+        ("vigenere", "LIGHT"),
+        ("beaufort", "HARBOUR"),
+        ("autokey", "GULL"),
+        ("enigma", "rotors=I,II,III reflector=B rings=AAA start=QEV"),
+    ],
+)
+def test_identification_names_the_family(model, name, key):
+    found = identify(to_ids(encrypt(name, key)), model, Deadline(30))
+    assert found.family == name
+    assert found.confidence > 0.5
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def test_cli_json_has_the_documented_fields(capsys):
+    code, out, _ = run_cli(["crack", "--json", encrypt("vigenere", "LEMON")], capsys)
+    assert code == 0
+    result = json.loads(out)
+    assert {"cipher", "key", "plaintext", "score"} <= set(result)
+    assert (result["cipher"], result["key"], result["plaintext"]) == ("vigenere", "LEMON", PROSE)
+
+
+def test_cli_prints_the_plaintext_and_describes_the_guess(capsys):
+    code, out, err = run_cli(["crack", "--cipher", "caesar", encrypt("caesar", 20)], capsys)
+    assert (code, out) == (0, PROSE + "\n")
+    assert "key: 20" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["   "], "empty input"),
+        (["12:30 -- 4/5!"], "no letters"),
+        (["--cipher", "playfair", "ABCDEFGHIJ"], "unknown cipher 'playfair'"),
+        (["--cipher", "enigma", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"], "no classical attack for enigma"),
+        (["QEB NRFZH"], "too short to identify"),
+        (["--cipher", "vigenere", "QEB NRFZH YOLTK"], "too short to break vigenere"),
+        (["--time-limit", "-1", "ABC"], "--time-limit"),
+        (["--hybrid", "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOP"], "--hybrid needs --model"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(capsys, args, fragment):
+    code, _, err = run_cli(["crack", *args], capsys)
+    assert_one_line_error(code, err, fragment)
+
+
+def test_letters_restore_round_trip():
+    text = "Ab, c-D!"
+    letters = Letters.of(text)
+    assert letters.restore(letters.ids) == text
