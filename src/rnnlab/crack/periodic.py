@@ -92,23 +92,30 @@ def periodic_plain(name: str, ids: np.ndarray, key: list[int]) -> np.ndarray:
 
 
 def refine_key(
-    key: list[int], plain_for, model: NgramModel, sweeps: int = 4
-) -> tuple[list[int], float]:
+    key: list[int], plain: np.ndarray, column_options, model: NgramModel, sweeps: int = 4
+) -> tuple[list[int], np.ndarray, float]:
     """Coordinate ascent: change one key letter at a time to whichever of the 26 raises
-    the quadgram score most; stop when a sweep changes nothing."""
-    key = list(key)
-    score = float(model.score(plain_for(key)))
+    the quadgram score most; stop when a sweep changes nothing.
+
+    A key letter only touches its own column (positions j, j + L, ...), so the 26
+    candidate plaintexts are the current one with that column swapped for each option
+    from `column_options(j)` (26, column length).
+    """
+    key, plain = list(key), plain.copy()
+    period = len(key)
+    score = float(model.score(plain))
     for _ in range(sweeps):
         changed = False
-        for j in range(len(key)):
-            candidates = np.stack([plain_for(key[:j] + [k] + key[j + 1 :]) for k in range(M)])
+        for j in range(period):
+            candidates = np.repeat(plain[None, :], M, axis=0)
+            candidates[:, j::period] = column_options(j)
             scores = np.asarray(model.score(candidates))
             k = int(np.argmax(scores))
-            if scores[k] > score + 1e-9:
-                key[j], score, changed = k, float(scores[k]), True
+            if scores[k] > score + 1e-6:
+                key[j], plain, score, changed = k, candidates[k], float(scores[k]), True
         if not changed:
             break
-    return key, score
+    return key, plain, score
 
 
 def minimal_period(key: list[int]) -> list[int]:
@@ -131,9 +138,9 @@ def attack_periodic(
     best: CrackResult | None = None
     for p in periods:
         key = [chi_squared_shift(ids[j::p], decrypt, model.unigram) for j in range(p)]
-        key, score = refine_key(key, lambda k: periodic_plain(name, ids, k), model)
+        options = lambda j, p=p: decrypt(ids[None, j::p], np.arange(M)[:, None])  # noqa: E731
+        key, plain, score = refine_key(key, periodic_plain(name, ids, key), options, model)
         key = minimal_period(key)
-        plain = periodic_plain(name, ids, key)
         if best is None or score > best.score + 1e-6:
             best = CrackResult(
                 name,
@@ -180,12 +187,9 @@ def attack_autokey(
     best: CrackResult | None = None
     top = max(1, min(MAX_PERIOD, len(ids) // 4))
     for p in [period] if period else range(1, top + 1):
-        key = [
-            int(np.argmax(log_p[autokey_column_candidates(ids, p, j)].sum(axis=1)))
-            for j in range(p)
-        ]
-        key, score = refine_key(key, lambda k: autokey_plain(ids, k), model)
-        plain = autokey_plain(ids, key)
+        options = [autokey_column_candidates(ids, p, j) for j in range(p)]
+        key = [int(np.argmax(log_p[o].sum(axis=1))) for o in options]
+        key, plain, score = refine_key(key, autokey_plain(ids, key), options.__getitem__, model)
         if best is None or score > best.score + 1e-6:
             best = CrackResult(
                 "autokey",
