@@ -190,6 +190,16 @@ def test_cli_prints_the_plaintext_and_describes_the_guess(capsys):
         (["--cipher", "playfair", "ABCDEFGHIJ"], "unknown cipher 'playfair'"),
         (["--cipher", "enigma", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"], "no classical attack for enigma"),
         (["QEB NRFZH"], "too short to identify"),
+        (
+            [
+                encrypt(
+                    "vigenere",
+                    "LEMON",
+                    "it was the best of times, it was the worst of times, it was",
+                )
+            ],
+            "too short to decide",
+        ),
         (["--cipher", "vigenere", "QEB NRFZH YOLTK"], "too short to break vigenere"),
         (["--time-limit", "-1", "ABC"], "--time-limit"),
         (["--hybrid", "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOP"], "--hybrid needs --model"),

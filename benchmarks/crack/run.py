@@ -8,7 +8,7 @@ Shakespeare). Each cipher gets random keys; each method is timed per message. Re
 per cipher x method x length: fraction of messages recovered exactly, mean character
 accuracy, mean and max seconds. The substitution rows run the published Jakobsen
 hill-climbing baseline (PyPI `cipher-solver`, both its solve methods) on the same
-messages. Identification is scored as a confusion table at 200 letters.
+messages. Identification is scored as a confusion table (200 letters by default).
 
 With `--models family=DIR,...` (decipher models trained with --key-mode unknown) it adds
 the neural and, for substitution, the hybrid rows.
@@ -167,6 +167,7 @@ def main() -> None:
     p.add_argument("--time-limit", type=float, default=10.0)
     p.add_argument("--models", default="", help="family=DIR,... unknown-key decipher models")
     p.add_argument("--skip", default="", help="comma-separated parts to skip")
+    p.add_argument("--identify-lengths", default="200", help="lengths for the confusion table")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     letters = "".join(ch for ch in Path(args.text).read_text().upper() if ch in A)
@@ -191,11 +192,12 @@ def main() -> None:
     models = dict(item.split("=", 1) for item in args.models.split(",") if item)
     if models:
         run_neural(table, letters, models, [40, 100, 200, 1000], args.n, args.seed)
-    confusion = (
-        {}
-        if "identify" in skip
-        else run_identification(letters, args.n, 200, args.seed, args.time_limit)
-    )
+    confusion = {}
+    if "identify" not in skip:
+        for length in map(int, args.identify_lengths.split(",")):
+            confusion[str(length)] = run_identification(
+                letters, args.n, length, args.seed, args.time_limit
+            )
     result = {
         "machine": f"{platform.machine()} {platform.processor() or ''} ".strip()
         + f", {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
@@ -205,7 +207,7 @@ def main() -> None:
         "seed": args.seed,
         "time_limit_s": args.time_limit,
         "rows": sorted(table.summary(), key=lambda r: (r["cipher"], r["letters"], r["method"])),
-        "identification_200_letters": confusion,
+        "identification": confusion,  # letters -> true family -> {guess: count}
     }
     text = json.dumps(result, indent=1)
     if args.out:
@@ -216,8 +218,9 @@ def main() -> None:
             f"{row['exact']:6.1%}  >=99% {row['at_least_99']:6.1%}  chars "
             f"{row['char_accuracy']:6.1%}  mean {row['mean_s']:.2f}s max {row['max_s']:.2f}s"
         )
-    for family, counts in confusion.items():
-        print(f"{family:>12} -> {counts}")
+    for length, table_ in confusion.items():
+        for family, counts in table_.items():
+            print(f"{length:>5} {family:>12} -> {counts}")
 
 
 if __name__ == "__main__":

@@ -56,15 +56,19 @@ def frequency_table(ids: np.ndarray, unigram: np.ndarray) -> np.ndarray:
     return table
 
 
-def climb(table: np.ndarray, objective: QuadgramObjective) -> tuple[np.ndarray, float]:
+def climb(
+    table: np.ndarray, objective: QuadgramObjective, deadline: Deadline
+) -> tuple[np.ndarray, float]:
+    """Steepest ascent by swaps, until no swap helps (or time is up: the best so far)."""
     score = float(objective(table[None, :])[0])
-    while True:
+    while not deadline.expired():
         neighbours = _swapped_tables(table)
         scores = objective(neighbours)
         best = int(np.argmax(scores))
         if scores[best] <= score + 1e-4:
             return table, score
         table, score = neighbours[best], float(scores[best])
+    return table, score
 
 
 def attack_substitution(
@@ -83,7 +87,7 @@ def attack_substitution(
     first = start if start is not None else frequency_table(ids, model.unigram)
     while True:
         table = first if restarts == 0 else rng.permutation(M)
-        table, score = climb(table.copy(), objective)
+        table, score = climb(table.copy(), objective, deadline)
         restarts += 1
         if score > best_score + 1e-3:
             best_table, best_score, hits = table, score, 1
