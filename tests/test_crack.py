@@ -214,3 +214,40 @@ def test_letters_restore_round_trip():
     text = "Ab, c-D!"
     letters = Letters.of(text)
     assert letters.restore(letters.ids) == text
+
+
+# -- neural and hybrid -----------------------------------------------------------------
+
+
+def _train_fixed_key_model(out, cipher: str, key) -> None:
+    """A decipher model for one fixed key: a stand-in for an unknown-key model that has
+    learned this ciphertext's key, enough to exercise the --model and --hybrid paths."""
+    from rnnlab.decipher import DecipherDataConfig, DecipherRun, train
+    from rnnlab.models.decipherer import DecipherModelConfig
+    from rnnlab.train import TrainConfig
+
+    run = DecipherRun(
+        data=DecipherDataConfig(cipher=cipher, key=key, alphabet=A, seq_len=16, val_examples=64),
+        model=DecipherModelConfig(1, 1, embedding=16, hidden=32),
+        train=TrainConfig(steps=300, batch_size=32, lr=1e-2, eval_every=300, device="cpu"),
+    )
+    train(run, out)
+
+
+def test_model_reads_the_ciphertext_through_crack(tmp_path):
+    _train_fixed_key_model(tmp_path / "m", "caesar", 3)
+    result = crack(encrypt("caesar", 3), model_dir=tmp_path / "m")
+    assert (result.method, result.cipher) == ("neural", "caesar")
+    assert letter_accuracy(result.plaintext, PROSE) >= 0.99
+    assert result.plaintext[:3] == "The"  # case and spacing restored around the letters
+
+
+def test_hybrid_climbs_from_the_models_reading_to_the_key(tmp_path):
+    key = "QWERTYUIOPASDFGHJKLZXCVBNM"
+    _train_fixed_key_model(tmp_path / "m", "substitution", key)
+    result = crack(encrypt("substitution", key), model_dir=tmp_path / "m", hybrid=True)
+    assert result.method == "hybrid"
+    # The search started from the model's reading: right for every letter the text uses.
+    used = sorted(set(to_ids(PROSE).tolist()))
+    assert [result.details["network_key"][i] for i in used] == [key[i] for i in used]
+    assert result.plaintext == PROSE
