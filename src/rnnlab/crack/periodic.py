@@ -130,30 +130,39 @@ def key_word(key: list[int]) -> str:
     return "".join(LETTERS.chars[k] for k in key)
 
 
+def best_over_periods(
+    family: str, periods, solve, model: NgramModel, deadline: Deadline
+) -> CrackResult:
+    """Solve for each candidate key length (`solve(p)` -> key, plaintext, score) and keep
+    the decryption that scores best; stop early when time is up."""
+    best: CrackResult | None = None
+    for p in periods:
+        key, plain, score = solve(p)
+        if best is None or score > best.score + 1e-6:
+            details = {"period": len(key)}
+            best = CrackResult(
+                family, key_word(key), plain, score, model.per_letter(plain), details=details
+            )
+        if deadline.expired():
+            break
+    assert best is not None, "no period to try"
+    return best
+
+
 def attack_periodic(
     name: str, ids: np.ndarray, model: NgramModel, deadline: Deadline, period: int | None = None
 ) -> CrackResult:
     decrypt = DECRYPTS[name]
-    periods = [period] if period else candidate_periods(ids)
-    best: CrackResult | None = None
-    for p in periods:
+
+    def solve(p: int):
         key = [chi_squared_shift(ids[j::p], decrypt, model.unigram) for j in range(p)]
-        options = lambda j, p=p: decrypt(ids[None, j::p], np.arange(M)[:, None])  # noqa: E731
+        options = lambda j: decrypt(ids[None, j::p], np.arange(M)[:, None])  # noqa: E731
         key, plain, score = refine_key(key, periodic_plain(name, ids, key), options, model)
-        key = minimal_period(key)
-        if best is None or score > best.score + 1e-6:
-            best = CrackResult(
-                name,
-                key_word(key),
-                plain,
-                score,
-                model.per_letter(plain),
-                details={"periods_tried": periods},
-            )
-        if deadline.expired():
-            break
-    assert best is not None
-    return best
+        return minimal_period(key), plain, score
+
+    return best_over_periods(
+        name, [period] if period else candidate_periods(ids), solve, model, deadline
+    )
 
 
 # -- autokey ----------------------------------------------------------------------------
@@ -184,22 +193,13 @@ def attack_autokey(
     ids: np.ndarray, model: NgramModel, deadline: Deadline, period: int | None = None
 ) -> CrackResult:
     log_p = model.log_unigram
-    best: CrackResult | None = None
-    top = max(1, min(MAX_PERIOD, len(ids) // 4))
-    for p in [period] if period else range(1, top + 1):
+
+    def solve(p: int):
         options = [autokey_column_candidates(ids, p, j) for j in range(p)]
         key = [int(np.argmax(log_p[o].sum(axis=1))) for o in options]
-        key, plain, score = refine_key(key, autokey_plain(ids, key), options.__getitem__, model)
-        if best is None or score > best.score + 1e-6:
-            best = CrackResult(
-                "autokey",
-                key_word(key),
-                plain,
-                score,
-                model.per_letter(plain),
-                details={"period": p},
-            )
-        if deadline.expired():
-            break
-    assert best is not None
-    return best
+        return refine_key(key, autokey_plain(ids, key), options.__getitem__, model)
+
+    top = max(1, min(MAX_PERIOD, len(ids) // 4))
+    return best_over_periods(
+        "autokey", [period] if period else range(1, top + 1), solve, model, deadline
+    )
