@@ -299,6 +299,22 @@ def cmd_lm_sample(args: argparse.Namespace) -> None:
     sys.stdout.write("\n")
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    from rnnlab import bench
+
+    if args.reps < 1:
+        raise UserError(f"--reps must be at least 1, got {args.reps}")
+    result = bench.run(
+        args.device,
+        args.case,
+        args.reps,
+        args.precision,
+        quick=args.quick,
+        train_path=not args.no_train_path,
+    )
+    print(json.dumps(result) if args.json else bench.format_table(result))
+
+
 def cmd_plot(args: argparse.Namespace) -> None:
     from rnnlab.plot import plot_metrics
 
@@ -440,6 +456,33 @@ def build_parser() -> Parser:
     r.set_defaults(func=cmd_decipher_run)
 
     add_lm_commands(commands)
+
+    b = commands.add_parser(
+        "bench", help="throughput of each model x impl against torch.nn and the FLOP ceiling"
+    )
+    b.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    b.add_argument(
+        "--case",
+        action="append",
+        default=None,
+        choices=["lm", "small", "decipher"],
+        help="a case to run (repeatable; default: all, without scratch on lm on a CPU)",
+    )
+    b.add_argument("--reps", type=int, default=3, help="interleaved repetitions (median)")
+    b.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["fp32", "bf16", "fp16"],
+        help="autocast precision (CUDA only)",
+    )
+    b.add_argument(
+        "--no-train-path",
+        action="store_true",
+        help="skip the lm-train-path rows (rnnlab's Trainer vs a bare loop)",
+    )
+    b.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # tests: tiny case
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.set_defaults(func=cmd_bench)
 
     pl = commands.add_parser("plot", help="plot training and validation curves of a run")
     pl.add_argument("dir", metavar="DIR", help="checkpoint directory")
