@@ -102,14 +102,14 @@ class _Sequence(torch.autograd.Function):
             dc = d_cn if d_cn is not None else hs.new_zeros(batch, hidden)
         d_gis, d_ghs = [], []
         for t in range(steps - 1, -1, -1):
-            dh = dh + d_out[t]
             skip = None  # GRU: the part of d h_prev that does not go through W_hh
             if lstm:
-                d_gi, new_dc = k["lstm_backward"](dh, dc, acts[t], extra[t], cs[t])
+                d_gi, new_dc, dh = k["lstm_backward"](dh, d_out[t], dc, acts[t], extra[t], cs[t])
                 d_gh = d_gi
             elif gru:
-                d_gi, d_gh, skip = k["gru_backward"](dh, acts[t], extra[t], hs[t])
+                d_gi, d_gh, skip, dh = k["gru_backward"](dh, d_out[t], acts[t], extra[t], hs[t])
             else:
+                dh = dh + d_out[t]
                 h_new = acts[t]
                 if mode == "RNN_TANH":
                     d_gi = dh * (1 - h_new * h_new)
@@ -120,9 +120,8 @@ class _Sequence(torch.autograd.Function):
                 m = mask[t]
                 d_gi, d_gh = d_gi * m, (d_gh * m if gru else None)
                 d_gh = d_gi if d_gh is None else d_gh
-            dh_prev = d_gh @ w_hh
-            if skip is not None:
-                dh_prev = dh_prev + skip
+            # d h_prev = d_gh @ W_hh (+ GRU's direct path), one op
+            dh_prev = d_gh @ w_hh if skip is None else torch.addmm(skip, d_gh, w_hh)
             if mask is not None:
                 # a padded step was the identity on the state: its gradient passes through
                 dh_prev = torch.where(m, dh_prev, dh)

@@ -27,8 +27,10 @@ def lstm_forward(pre: torch.Tensor, c: torch.Tensor):
     return o * tanh_c, c_new, torch.cat([i, f, g, o], dim=-1), tanh_c
 
 
-def lstm_backward(dh, dc, acts, tanh_c, c_prev):
-    """-> d pre (B, 4H), d c_prev."""
+def lstm_backward(dh_next, d_out, dc, acts, tanh_c, c_prev):
+    """dh' = dh_next (from step t+1) + d_out (from the output at t) -> d pre (B, 4H),
+    d c_prev, dh'."""
+    dh = dh_next + d_out
     i, f, g, o = acts.chunk(4, dim=-1)
     dc_t = dc + dh * o * (1 - tanh_c * tanh_c)
     d_pre = torch.cat(
@@ -40,7 +42,7 @@ def lstm_backward(dh, dc, acts, tanh_c, c_prev):
         ],
         dim=-1,
     )
-    return d_pre, dc_t * f
+    return d_pre, dc_t * f, dh
 
 
 def gru_forward(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor):
@@ -53,13 +55,16 @@ def gru_forward(gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor):
     return n + z * (h - n), torch.cat([r, z, n], dim=-1), n_h
 
 
-def gru_backward(dh, acts, n_h, h_prev):
-    """-> d gi (B, 3H), d gh (B, 3H), the part of d h_prev that skips W_hh (dh' z)."""
+def gru_backward(dh_next, d_out, acts, n_h, h_prev):
+    """dh' = dh_next + d_out -> d gi (B, 3H), d gh (B, 3H), the part of d h_prev that
+    skips W_hh (dh' z), dh'."""
+    dh = dh_next + d_out
     r, z, n = acts.chunk(3, dim=-1)
     d_pre_n = dh * (1 - z) * (1 - n * n)
     d_r = d_pre_n * n_h * r * (1 - r)
     d_z = dh * (h_prev - n) * z * (1 - z)
-    return torch.cat([d_r, d_z, d_pre_n], -1), torch.cat([d_r, d_z, d_pre_n * r], -1), dh * z
+    d_gh = torch.cat([d_r, d_z, d_pre_n * r], -1)
+    return torch.cat([d_r, d_z, d_pre_n], -1), d_gh, dh * z, dh
 
 
 EAGER = {
