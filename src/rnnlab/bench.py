@@ -330,9 +330,19 @@ def run(
     precision: str = "fp32",
     quick: bool = False,
     train_path: bool = True,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """All rows, the machine and the measured GEMM peak per case, as one dict."""
+    """All rows, the machine and the measured GEMM peak per case, as one dict.
+
+    `threads`: torch's CPU threads for the run. On a machine whose cores are busy with
+    other work, fewer threads than cores measures better: every parallel region (each op,
+    each time step) waits for all its threads to be scheduled, which on a 2-core machine
+    with one core taken costs a scheduler time slice per op (see benchmarks/bench)."""
     dev = resolve_device(device)
+    if threads is not None:
+        if threads < 1:
+            raise UserError(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
     if precision != "fp32" and dev.type != "cuda":
         raise UserError(f"--precision {precision} needs a CUDA device")
     dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]

@@ -311,6 +311,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
         args.precision,
         quick=args.quick,
         train_path=not args.no_train_path,
+        threads=args.threads,
     )
     print(json.dumps(result) if args.json else bench.format_table(result))
 
@@ -469,6 +470,7 @@ def build_parser() -> Parser:
         help="a case to run (repeatable; default: all, without scratch on lm on a CPU)",
     )
     b.add_argument("--reps", type=int, default=3, help="interleaved repetitions (median)")
+    b.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     b.add_argument(
         "--precision",
         default="fp32",

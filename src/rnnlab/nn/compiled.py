@@ -5,8 +5,8 @@ Autograd over the scratch loop records ~10 nodes per step and, in the backward p
 small weight-gradient multiply per step. Here the whole sequence is a single
 `torch.autograd.Function`:
 
-- forward: one `addmm` per step (state x W_hh^T, added onto the precomputed input term)
-  and in-place gate arithmetic into preallocated buffers, keeping the activated gates;
+- forward: one matrix multiply per step (state x W_hh^T, with W_hh packed once per
+  sequence for oneDNN on a CPU) and the gate arithmetic, keeping the activated gates;
 - backward: per step, only the gate derivatives and one `dgates @ W_hh` multiply for the
   previous state's gradient. The weight and bias gradients, sums over all steps, are one
   large GEMM each at the end — (G, T*B) x (T*B, H) — which runs near the machine's
@@ -46,24 +46,24 @@ class _Sequence(torch.autograd.Function):
         k = gates.kernels(h0, hidden)
         if b_hh is not None and not gru:
             gi = gi + b_hh  # outside the loop: the bias is the same every step
-        w_t = w_hh.t()
+        batch = h0.shape[0]
+        recurrent = gates.StepMatmul(w_hh, b_hh if gru else None, batch)  # h W_hh^T (+ b)
         h, c = h0, c0
         hs, cs, acts, extra = [h0], [c0], [], []  # what the backward pass needs, per step
         for t in range(steps):
             if gru:
-                gh = torch.addmm(b_hh, h, w_t) if b_hh is not None else h @ w_t
-                new_h, a, n_h = k["gru_forward"](gi[t], gh, h)
+                new_h, a, n_h = k["gru_forward"](gi[t], recurrent(h), h)
                 extra.append(n_h)
             elif lstm:
-                new_h, new_c, a, tanh_c = k["lstm_forward"](torch.addmm(gi[t], h, w_t), c)
+                new_h, new_c, a, tanh_c = k["lstm_forward"](gi[t], recurrent(h), c)
                 extra.append(tanh_c)
                 if mask is not None:
                     new_c = torch.where(mask[t], new_c, c)
                 c = new_c
                 cs.append(c)
             else:
-                a = torch.addmm(gi[t], h, w_t)
-                a = torch.tanh(a) if mode == "RNN_TANH" else torch.relu(a)
+                a = gi[t] + recurrent(h)
+                a = a.tanh_() if mode == "RNN_TANH" else a.relu_()
                 new_h = a
             if mask is not None:
                 new_h = torch.where(mask[t], new_h, h)
@@ -101,6 +101,7 @@ class _Sequence(torch.autograd.Function):
         if lstm:
             dc = d_cn if d_cn is not None else hs.new_zeros(batch, hidden)
         d_gis, d_ghs = [], []
+        back = gates.StepMatmul(w_hh.t(), None, batch)  # d_gh -> d_gh W_hh
         for t in range(steps - 1, -1, -1):
             skip = None  # GRU: the part of d h_prev that does not go through W_hh
             if lstm:
@@ -121,7 +122,7 @@ class _Sequence(torch.autograd.Function):
                 d_gi, d_gh = d_gi * m, (d_gh * m if gru else None)
                 d_gh = d_gi if d_gh is None else d_gh
             # d h_prev = d_gh @ W_hh (+ GRU's direct path), one op
-            dh_prev = d_gh @ w_hh if skip is None else torch.addmm(skip, d_gh, w_hh)
+            dh_prev = back(d_gh) if skip is None else back(d_gh).add_(skip)
             if mask is not None:
                 # a padded step was the identity on the state: its gradient passes through
                 dh_prev = torch.where(m, dh_prev, dh)
