@@ -171,3 +171,19 @@ def test_seed_elman_impls_match_its_own_loop(impl):
         results.append([out, h, *torch.autograd.grad(loss, list(model.parameters()))])
     for got, want in zip(results[1], results[0], strict=True):
         torch.testing.assert_close(got, want, atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+def test_inference_without_grad_matches_torch(cell, dtype):
+    """No gradient wanted: the compiled path keeps nothing for a backward pass."""
+    ours, ref = build_pair(cell, "compiled", dtype, num_layers=2, bidirectional=True)
+    x, hx = inputs(cell, 2, True, False, True, dtype)
+    packed = pack_padded_sequence(x, LENGTHS, enforce_sorted=False)
+    with torch.no_grad():
+        got, want = ours(packed, hx), ref(packed, hx)
+    torch.testing.assert_close(got[0].data, want[0].data, atol=TOL[dtype], rtol=TOL[dtype])
+    got_states = got[1] if isinstance(got[1], tuple) else (got[1],)
+    want_states = want[1] if isinstance(want[1], tuple) else (want[1],)
+    for g, w in zip(got_states, want_states, strict=True):
+        torch.testing.assert_close(g, w, atol=TOL[dtype], rtol=TOL[dtype])

@@ -50,17 +50,20 @@ class _Sequence(torch.autograd.Function):
         recurrent = gates.StepMatmul(w_hh, b_hh if gru else None, batch)  # h W_hh^T (+ b)
         h, c = h0, c0
         hs, cs, acts, extra = [h0], [c0], [], []  # what the backward pass needs, per step
+        keep = any(ctx.needs_input_grad[1:6])  # False in inference: save nothing
         for t in range(steps):
             if gru:
                 new_h, a, n_h = k["gru_forward"](gi[t], recurrent(h), h)
-                extra.append(n_h)
+                if keep:
+                    extra.append(n_h)
             elif lstm:
                 new_h, new_c, a, tanh_c = k["lstm_forward"](gi[t], recurrent(h), c)
-                extra.append(tanh_c)
                 if mask is not None:
                     new_c = torch.where(mask[t], new_c, c)
                 c = new_c
-                cs.append(c)
+                if keep:
+                    extra.append(tanh_c)
+                    cs.append(c)
             else:
                 a = gi[t] + recurrent(h)
                 a = a.tanh_() if mode == "RNN_TANH" else a.relu_()
@@ -69,7 +72,12 @@ class _Sequence(torch.autograd.Function):
                 new_h = torch.where(mask[t], new_h, h)
             h = new_h
             hs.append(h)
-            acts.append(a)
+            if keep:
+                acts.append(a)
+        if not keep:
+            out = torch.stack(hs[1:])
+            out = out if mask is None else out * mask
+            return out, h.clone(), (c.clone() if lstm else None)
         hs_all = torch.stack(hs)  # (T + 1, B, H): hs_all[t] is the state before step t
         out = hs_all[1:] if mask is None else hs_all[1:] * mask
         ctx.mode = mode
