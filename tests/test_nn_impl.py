@@ -153,3 +153,25 @@ def test_bench_json_has_a_row_per_model_impl_and_mode(capsys):
 def test_bench_rejects_bad_input(capsys):
     code, _, err = run_cli(["bench", "--reps", "0"], capsys)
     assert_one_line_error(code, err, "--reps must be at least 1")
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_packed_step_matmul_matches_torch(monkeypatch, mode):
+    """oneDNN's pre-packed per-step matmul (used for big float32 weights on a CPU)."""
+    monkeypatch.setattr(gates, "MIN_PACKED_ELEMENTS", 0)
+    if not gates._packed_available():
+        pytest.skip("this torch build has no oneDNN packed linear")
+    torch.manual_seed(0)
+    ref_cls, cls = (torch.nn.LSTM, rnn.LSTM) if mode == "lstm" else (torch.nn.GRU, rnn.GRU)
+    ref = ref_cls(3, 6, num_layers=2)
+    ours = cls(3, 6, num_layers=2, impl="compiled")
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(5, 4, 3)
+    results = []
+    for model in (ours, ref):
+        out, state = model(x)
+        states = state if isinstance(state, tuple) else (state,)
+        loss = (out**2).sum() + sum(s.sum() for s in states)
+        results.append([out, *states, *torch.autograd.grad(loss, list(model.parameters()))])
+    for got, want in zip(*results, strict=True):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)

@@ -65,7 +65,7 @@ class _Sequence(torch.autograd.Function):
                     extra.append(tanh_c)
                     cs.append(c)
             else:
-                a = gi[t] + recurrent(h)
+                a = recurrent.add_to(gi[t], h)
                 a = a.tanh_() if mode == "RNN_TANH" else a.relu_()
                 new_h = a
             if mask is not None:

@@ -139,16 +139,28 @@ def _packed_available() -> bool:
     return _packed_ok
 
 
+# Packing pays from weights of this many elements up (a 512-wide LSTM's W_hh is 1M); for a
+# 128-wide one the packed call's overhead cost more than it saved, measured on this CPU.
+MIN_PACKED_ELEMENTS = 512 * 512
+
+
 class StepMatmul:
     """x -> x @ W^T (+ bias) for one weight used at every step of a sequence."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, batch: int) -> None:
         self.weight, self.bias, self.packed = weight, bias, None
         cpu_float = weight.device.type == "cpu" and weight.dtype == torch.float32
-        if cpu_float and torch.backends.mkldnn.is_available() and _packed_available():
+        big = weight.numel() >= MIN_PACKED_ELEMENTS
+        if big and cpu_float and torch.backends.mkldnn.is_available() and _packed_available():
             self.packed = torch.ops.mkldnn._reorder_linear_weight(weight.contiguous(), batch)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.packed is not None:
             return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
         return torch.nn.functional.linear(x, self.weight, self.bias)
+
+    def add_to(self, base: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """base + x @ W^T (no bias): one addmm when the weight is not packed."""
+        if self.packed is not None:
+            return base + self(x)
+        return torch.addmm(base, x, self.weight.t())
