@@ -25,6 +25,10 @@ from rnnlab.train import Interrupted, TrainConfig
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for "stopped by SIGINT"
+IMPL_HELP = (
+    "who computes the RNN: torch (cuDNN/oneDNN), scratch (rnnlab's cells, a Python loop) "
+    "or compiled (rnnlab's cells with a hand-written backward pass); same weights"
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -68,6 +72,14 @@ def positive_int_list(value: str) -> list[int]:
     return items
 
 
+def check_precision(precision: str | None, device: str) -> None:
+    """Reduced precision is CUDA autocast; on a CPU say so rather than ignore the flag."""
+    from rnnlab.device import resolve_device
+
+    if precision in ("bf16", "fp16") and resolve_device(device).type != "cuda":
+        raise UserError(f"--precision {precision} needs a CUDA device; on a CPU train in fp32")
+
+
 # -- rnnlab cipher …  -----------------------------------------------------------------
 
 
@@ -108,8 +120,7 @@ def resolve_out_dir(args: argparse.Namespace, base: str) -> Path:
 def cmd_decipher_train(args: argparse.Namespace) -> None:
     from rnnlab import decipher
 
-    if args.impl != "torch":
-        raise UserError(f"--impl {args.impl} is not available yet; only 'torch' is")
+    check_precision(args.precision, args.device)
     run = decipher.DecipherRun(
         data=decipher.DecipherDataConfig(
             cipher=args.cipher,
@@ -131,6 +142,7 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
             layers=args.layers,
             bidirectional=args.bidirectional,
             dropout=args.dropout,
+            impl=args.impl,
         ),
         train=TrainConfig(
             steps=args.steps,
@@ -140,6 +152,7 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
             eval_every=args.eval_every,
             seed=args.seed,
             device=args.device,
+            precision=args.precision or "fp32",
         ),
     )
     if args.dry_run:
@@ -197,8 +210,7 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
     from rnnlab import lm
     from rnnlab.device import resolve_device
 
-    if args.impl != "torch":
-        raise UserError(f"--impl {args.impl} is not available yet; only 'torch' is")
+    check_precision(args.precision, args.device)
     preset = args.preset or resolve_device(args.device).type
     overrides = {
         "data": args.data,
@@ -226,6 +238,7 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
         "seed": args.seed,
         "device": args.device,
         "tie_weights": args.tie_weights,
+        "impl": args.impl,
     }
     run = lm.build_run(preset, overrides)
     if args.dry_run:
@@ -285,6 +298,23 @@ def cmd_lm_sample(args: argparse.Namespace) -> None:
         sys.stdout.write(ch)
         sys.stdout.flush()
     sys.stdout.write("\n")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from rnnlab import bench
+
+    if args.reps < 1:
+        raise UserError(f"--reps must be at least 1, got {args.reps}")
+    result = bench.run(
+        args.device,
+        args.case,
+        args.reps,
+        args.precision,
+        quick=args.quick,
+        train_path=not args.no_train_path,
+        threads=args.threads,
+    )
+    print(json.dumps(result) if args.json else bench.format_table(result))
 
 
 def cmd_plot(args: argparse.Namespace) -> None:
@@ -376,7 +406,13 @@ def build_parser() -> Parser:
         "--impl",
         default="torch",
         choices=["torch", "scratch", "compiled"],
-        help="RNN implementation (only torch for now)",
+        help=IMPL_HELP,
+    )
+    t.add_argument(
+        "--precision",
+        default=None,
+        choices=["fp32", "bf16", "fp16"],
+        help="autocast precision (CUDA only; default fp32)",
     )
     t.add_argument("--embedding", type=int, default=32, help="embedding size")
     t.add_argument("--hidden", type=int, default=128, help="hidden units per layer")
@@ -423,6 +459,34 @@ def build_parser() -> Parser:
 
     add_lm_commands(commands)
     add_crack_command(commands)
+
+    b = commands.add_parser(
+        "bench", help="throughput of each model x impl against torch.nn and the FLOP ceiling"
+    )
+    b.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    b.add_argument(
+        "--case",
+        action="append",
+        default=None,
+        choices=["lm", "small", "decipher"],
+        help="a case to run (repeatable; default: all, without scratch on lm on a CPU)",
+    )
+    b.add_argument("--reps", type=int, default=3, help="interleaved repetitions (median)")
+    b.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    b.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["fp32", "bf16", "fp16"],
+        help="autocast precision (CUDA only)",
+    )
+    b.add_argument(
+        "--no-train-path",
+        action="store_true",
+        help="skip the lm-train-path rows (rnnlab's Trainer vs a bare loop)",
+    )
+    b.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # tests: tiny case
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.set_defaults(func=cmd_bench)
 
     pl = commands.add_parser("plot", help="plot training and validation curves of a run")
     pl.add_argument("dir", metavar="DIR", help="checkpoint directory")
@@ -475,7 +539,7 @@ def add_lm_commands(commands) -> None:
         "--impl",
         default="torch",
         choices=["torch", "scratch", "compiled"],
-        help="RNN implementation (only torch for now)",
+        help=IMPL_HELP,
     )
     t.add_argument("--hidden", type=int, default=None, help="hidden units per layer")
     t.add_argument("--embedding", type=int, default=None, help="embedding size")
@@ -520,7 +584,7 @@ def add_lm_commands(commands) -> None:
         "--precision",
         default=None,
         choices=["fp32", "bf16", "fp16"],
-        help="autocast precision on CUDA (ignored on CPU)",
+        help="autocast precision (CUDA only; default: the preset's)",
     )
     add_run_args(t, seed_default=None, out_name="lm-NAME")
     t.set_defaults(func=cmd_lm_train)

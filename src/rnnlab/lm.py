@@ -366,7 +366,16 @@ def build_run(preset: str, overrides: dict[str, Any]) -> LMRun:
     values.update(given)
     if values.get("tie_weights") and "hidden" in given and "embedding" not in given:
         values["embedding"] = values["hidden"]  # keep a tied model tied when resized
-    model_keys = {"model", "embedding", "hidden", "layers", "dropout", "tie_weights", "input"}
+    model_keys = {
+        "model",
+        "embedding",
+        "hidden",
+        "layers",
+        "dropout",
+        "tie_weights",
+        "input",
+        "impl",
+    }
     data_keys = set(LMDataConfig.__dataclass_fields__)
     train_keys = set(TrainConfig.__dataclass_fields__)
     unknown = set(values) - model_keys - data_keys - train_keys

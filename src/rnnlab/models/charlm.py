@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from rnnlab import nn as rnn
 from rnnlab.errors import UserError
 from rnnlab.nn import ElmanRNN
 
@@ -31,10 +32,16 @@ class CharLMConfig:
     dropout: float = 0.0
     tie_weights: bool = False  # needs embedding == hidden
     input: str = "embedding"  # embedding | scalar (seed 003's float index)
+    # Who computes the recurrent layers (rnnlab.nn): torch | scratch | compiled. For elman
+    # the weights are always seed 003's ElmanRNN (i2h/h2h); impl picks the code that runs
+    # them: scratch is the seed's own loop, torch hands them to torch.nn.RNN.
+    impl: str = "torch"
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise UserError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
+        if self.impl not in rnn.IMPLS:
+            raise UserError(f"unknown impl {self.impl!r}; choose from {', '.join(rnn.IMPLS)}")
         if self.input not in ("embedding", "scalar"):
             raise UserError(f"unknown input {self.input!r}; use embedding or scalar")
         for name in ("vocab_size", "embedding", "hidden", "layers"):
@@ -58,10 +65,19 @@ class CharLM(nn.Module):
         in_size = 1 if scalar else config.embedding
         between = config.dropout if config.layers > 1 else 0.0
         if config.model == "elman":
-            self.rnn = ElmanRNN(in_size, config.hidden, config.layers, dropout=between)
+            self.rnn = ElmanRNN(
+                in_size, config.hidden, config.layers, dropout=between, impl=config.impl
+            )
         else:
-            cls = nn.LSTM if config.model == "lstm" else nn.GRU
-            self.rnn = cls(in_size, config.hidden, config.layers, dropout=between, batch_first=True)
+            cls = rnn.LSTM if config.model == "lstm" else rnn.GRU
+            self.rnn = cls(
+                in_size,
+                config.hidden,
+                config.layers,
+                dropout=between,
+                batch_first=True,
+                impl=config.impl,
+            )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden, config.vocab_size)
         if config.tie_weights:

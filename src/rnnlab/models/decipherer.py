@@ -13,9 +13,11 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from rnnlab import nn as rnn
 from rnnlab.errors import UserError
 
-RNN_CLASSES: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "elman": nn.RNN}
+# rnnlab.nn's drop-ins for torch.nn.LSTM / GRU / RNN: same weights, `impl` picks the code
+RNN_CLASSES: dict[str, type[nn.RNNBase]] = {"lstm": rnn.LSTM, "gru": rnn.GRU, "elman": rnn.RNN}
 
 
 @dataclass
@@ -28,10 +30,13 @@ class DecipherModelConfig:
     layers: int = 1
     bidirectional: bool = False
     dropout: float = 0.0  # between stacked layers; torch.nn ignores it for one layer
+    impl: str = "torch"  # torch | scratch | compiled (rnnlab.nn); same weights for all
 
     def __post_init__(self) -> None:
         if self.model not in RNN_CLASSES:
             raise UserError(f"unknown model {self.model!r}; choose from {', '.join(RNN_CLASSES)}")
+        if self.impl not in rnn.IMPLS:
+            raise UserError(f"unknown impl {self.impl!r}; choose from {', '.join(rnn.IMPLS)}")
         for name in ("embedding", "hidden", "layers", "in_vocab_size", "out_vocab_size"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -54,6 +59,7 @@ class Decipherer(nn.Module):
             bidirectional=config.bidirectional,
             dropout=config.dropout if config.layers > 1 else 0.0,
             batch_first=True,
+            impl=config.impl,
         )
         directions = 2 if config.bidirectional else 1
         self.head = nn.Linear(config.hidden * directions, config.out_vocab_size)

@@ -1,5 +1,7 @@
-"""Recurrent layers: the from-scratch Elman network of seed 003, and the torch.nn ones."""
+"""Recurrent layers: drop-in torch.nn.RNN / LSTM / GRU with a choice of implementation
+(torch, scratch, compiled), and the from-scratch Elman network of seed 003."""
 
 from rnnlab.nn.elman import ElmanRNN
+from rnnlab.nn.modules import GRU, IMPLS, LSTM, RNN
 
-__all__ = ["ElmanRNN"]
+__all__ = ["GRU", "IMPLS", "LSTM", "RNN", "ElmanRNN"]

@@ -5,19 +5,41 @@ and `h2h` biased. Layers stack as in torch.nn.RNN, with dropout between them. Th
 projection of every time step is one matrix multiply before the loop — the only work
 that does not depend on the previous step — so the loop does one (batch, H) x (H, H)
 multiply per step.
+
+The parameters keep the seed's names (i2h.0.weight, h2h.0.weight, h2h.0.bias), so its
+checkpoints load; `impl` only changes who computes the same function:
+
+    "scratch"   the loop below, exactly as the seed writes it (the reference)
+    "compiled"  rnnlab.nn's hand-derived backward pass (compiled.py) over these weights
+    "torch"     torch.nn.RNN (cuDNN / oneDNN) called on these weights, with a zero
+                input bias standing in for the bias i2h does not have
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.func import functional_call
+
+from rnnlab.nn import recurrent
+from rnnlab.nn.compiled import compiled_direction
+
+IMPLS = ("torch", "scratch", "compiled")
 
 
 class ElmanRNN(nn.Module):
     def __init__(
-        self, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        impl: str = "scratch",
     ) -> None:
         super().__init__()
+        if impl not in IMPLS:
+            raise ValueError(f"unknown impl {impl!r}; use {', '.join(IMPLS)}")
+        self.impl = impl
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.i2h = nn.ModuleList(
@@ -26,6 +48,11 @@ class ElmanRNN(nn.Module):
         )
         self.h2h = nn.ModuleList(nn.Linear(hidden_size, hidden_size) for _ in range(num_layers))
         self.dropout = nn.Dropout(dropout)
+        # A parameterless torch.nn.RNN of the same shape, called with our weights; kept out
+        # of the module tree (a plain list) so it adds nothing to the state_dict.
+        self._shell = [
+            nn.RNN(input_size, hidden_size, num_layers, dropout=dropout, batch_first=True)
+        ]
 
     def forward(
         self, x: torch.Tensor, h0: torch.Tensor | None = None
@@ -34,6 +61,27 @@ class ElmanRNN(nn.Module):
         batch, steps, _ = x.shape
         if h0 is None:
             h0 = x.new_zeros(self.num_layers, batch, self.hidden_size)
+        if self.impl == "torch":
+            return self._torch_forward(x, h0)
+        if self.impl == "compiled":
+            out, h_n, _ = recurrent.run_stack(
+                "RNN_TANH",
+                lambda layer, _d: (
+                    self.i2h[layer].weight,
+                    self.h2h[layer].weight,
+                    None,
+                    self.h2h[layer].bias,
+                ),
+                self.num_layers,
+                1,
+                self.dropout.p if self.training else 0.0,
+                x.transpose(0, 1),
+                h0,
+                None,
+                None,
+                compiled_direction,
+            )
+            return out.transpose(0, 1), h_n
         finals = []
         layer_input = x
         for layer in range(self.num_layers):
@@ -48,3 +96,17 @@ class ElmanRNN(nn.Module):
             layer_input = torch.stack(outputs, dim=1)
             finals.append(h)
         return layer_input, torch.stack(finals)
+
+    def _torch_forward(
+        self, x: torch.Tensor, h0: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        shell = self._shell[0]
+        shell.train(self.training)
+        weights = {}
+        for layer in range(self.num_layers):
+            bias = self.h2h[layer].bias
+            weights[f"weight_ih_l{layer}"] = self.i2h[layer].weight
+            weights[f"weight_hh_l{layer}"] = self.h2h[layer].weight
+            weights[f"bias_ih_l{layer}"] = torch.zeros_like(bias)
+            weights[f"bias_hh_l{layer}"] = bias
+        return functional_call(shell, weights, (x, h0))
