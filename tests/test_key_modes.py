@@ -259,3 +259,17 @@ def test_feedback_model_trains_and_evaluates_greedily(tmp_path):
     loaded = decipher.load(tmp_path / "fb", device="cpu")
     assert json.loads((tmp_path / "fb" / "config.json").read_text())["architecture"] == "feedback"
     assert len(decipher.decrypt(loaded, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == 26
+
+
+@pytest.mark.parametrize("feed_location", [False, True])
+def test_keyed_model_streams_in_chunks_exactly_with_short_keys(feed_location):
+    from rnnlab.models.keyed import KeyedDecipherer
+
+    torch.manual_seed(2)
+    config = KeyedModelConfig(6, 6, 6, 5, embedding=4, hidden=8, feed_location=feed_location)
+    model = KeyedDecipherer(config).eval()
+    keys, key_lengths = torch.tensor([[1, 2, 0], [3, 4, 5]]), torch.tensor([2, 3])
+    inputs = torch.randint(0, 6, (2, 30))
+    whole = decipher.stream_logits(model, inputs, keys, key_lengths, chunk=30)
+    pieces = decipher.stream_logits(model, inputs, keys, key_lengths, chunk=4)
+    torch.testing.assert_close(whole, pieces)

@@ -182,9 +182,13 @@ def decipher_model_config(args: argparse.Namespace):
             raise UserError(f"{special} trains its own one-layer LSTM; drop {', '.join(used)}")
         if args.key_mode == "given" and args.feedback:
             raise UserError("--feedback is not available with --key-mode given")
+    if args.feed_location and args.key_mode != "given":
+        raise UserError("--feed-location is for --key-mode given")
     hidden = args.hidden if args.hidden is not None else (256 if special else 128)
     if args.key_mode == "given":
-        return KeyedModelConfig(1, 1, 1, 1, embedding=args.embedding, hidden=hidden)
+        return KeyedModelConfig(
+            1, 1, 1, 1, embedding=args.embedding, hidden=hidden, feed_location=args.feed_location
+        )
     if args.feedback:
         return FeedbackModelConfig(
             1, 1, window=args.feedback, embedding=args.embedding, hidden=hidden
@@ -404,6 +408,12 @@ def build_parser() -> Parser:
         default=None,
         metavar="LO-HI",
         help="given/unknown: length range of random key words, e.g. 3-12 (the default) or 5",
+    )
+    t.add_argument(
+        "--feed-location",
+        action="store_true",
+        help="given mode: feed the last step's attention over the key back into the LSTM "
+        "(a step-by-step loop: slower to train, steadier on long texts)",
     )
     t.add_argument(
         "--feedback",

@@ -116,6 +116,7 @@ class DecipherRun:
 
 Source = CipherStream | PairsData | KeyedStream
 TIME_CHUNK = 512  # characters per piece when streaming a long message through a model
+EVAL_POSITIONS = 2**17  # message positions per evaluation forward pass (memory bound)
 
 
 class DecipherTask:
@@ -153,6 +154,34 @@ def batch_logits(model: Model, batch: Batch) -> torch.Tensor:
     return model(batch.inputs, batch.lengths)[0]
 
 
+def stream_logits(
+    model: Model,
+    inputs: torch.Tensor,
+    keys: torch.Tensor | None = None,
+    key_lengths: torch.Tensor | None = None,
+    lengths: torch.Tensor | None = None,
+    chunk: int = TIME_CHUNK,
+) -> torch.Tensor:
+    """Logits of a tagger (plain or keyed) for `inputs`, streamed through in
+    `chunk`-character pieces carrying the recurrent state, so that the state never holds
+    more than one piece. A bidirectional tagger reads the whole text at once (its backward
+    pass starts at the end), as do right-padded rows."""
+    if isinstance(model, Decipherer) and (model.config.bidirectional or lengths is not None):
+        return model(inputs, lengths)[0]
+    if isinstance(model, KeyedDecipherer) and (keys is None or key_lengths is None):
+        raise UserError("this model needs the key: pass --key KEY")
+    state: Any = None
+    pieces = []
+    for start in range(0, inputs.shape[1], chunk):
+        piece = inputs[:, start : start + chunk]
+        if isinstance(model, KeyedDecipherer):
+            logits, state = model(piece, keys, key_lengths, state)
+        else:
+            logits, state = model(piece, state=state)
+        pieces.append(logits)
+    return torch.cat(pieces, dim=1)
+
+
 def predict(
     model: Model,
     inputs: torch.Tensor,
@@ -161,27 +190,15 @@ def predict(
     lengths: torch.Tensor | None = None,
     chunk: int = TIME_CHUNK,
 ) -> torch.Tensor:
-    """Plaintext ids as the model decrypts in use: greedy for the feedback model, and
-    streamed through in `chunk`-character pieces carrying state, so that memory does not
-    grow with the length of the text. A bidirectional tagger reads the whole text at once
-    (its backward pass starts at the end)."""
-    if isinstance(model, Decipherer) and (model.config.bidirectional or lengths is not None):
-        return model(inputs, lengths)[0].argmax(-1)
+    """Plaintext ids as the model decrypts in use: greedy for the feedback model (which
+    carries its state and last outputs from piece to piece), streamed for the taggers."""
+    if not isinstance(model, FeedbackDecipherer):
+        return stream_logits(model, inputs, keys, key_lengths, lengths, chunk).argmax(-1)
     state: Any = None
     pieces = []
     for start in range(0, inputs.shape[1], chunk):
-        piece = inputs[:, start : start + chunk]
-        if isinstance(model, KeyedDecipherer):
-            if keys is None or key_lengths is None:
-                raise UserError("this model needs the key: pass --key KEY")
-            logits, state = model(piece, keys, key_lengths, state)
-            pieces.append(logits.argmax(-1))
-        elif isinstance(model, FeedbackDecipherer):
-            ids, state = model.decode(piece, state)
-            pieces.append(ids)
-        else:
-            logits, state = model(piece, state=state)
-            pieces.append(logits.argmax(-1))
+        ids, state = model.decode(inputs[:, start : start + chunk], state)
+        pieces.append(ids)
     return torch.cat(pieces, dim=1)
 
 
@@ -197,25 +214,19 @@ def score(model: Model, batch: Batch, device: torch.device, chunk: int = 512) ->
     with torch.no_grad():
         for start in range(0, len(batch.inputs), chunk):
             rows = slice(start, start + chunk)
-            piece = Batch(
-                batch.inputs[rows].to(device),
-                batch.targets[rows].to(device),
-                batch.lengths[rows] if batch.lengths is not None else None,
-                keys=rows_of(batch.keys, rows),
-                key_lengths=rows_of(batch.key_lengths, rows),
-            )
-            logits = batch_logits(model, piece)
-            targets = piece.targets
+            inputs, targets = batch.inputs[rows].to(device), batch.targets[rows].to(device)
+            keys, key_lengths = rows_of(batch.keys, rows), rows_of(batch.key_lengths, rows)
+            lengths = batch.lengths[rows] if batch.lengths is not None else None
+            if isinstance(model, FeedbackDecipherer):
+                logits = model(inputs, targets.clamp(min=0))[0]
+                predicted = predict(model, inputs)
+            else:  # the taggers' decryption is the argmax of these same logits
+                logits = stream_logits(model, inputs, keys, key_lengths, lengths)
+                predicted = logits.argmax(-1)
             mask = targets != IGNORE_INDEX
             total_loss += float(
                 F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="sum")
             )
-            if isinstance(model, FeedbackDecipherer) or targets.shape[1] > TIME_CHUNK:
-                predicted = predict(
-                    model, piece.inputs, piece.keys, piece.key_lengths, piece.lengths
-                )
-            else:  # one piece: streaming would compute exactly these logits again
-                predicted = logits.argmax(-1)
             hit = (predicted == targets) | ~mask
             correct += float((hit & mask).sum())
             chars += float(mask.sum())
@@ -442,7 +453,9 @@ def evaluate(
             batch = fresh_keyed_messages(space, plaintext, examples, length, seed, STREAM_EVAL)
         else:
             batch = fresh_messages(cipher, plaintext, examples, length, seed, STREAM_EVAL)
-        result = score(loaded.model, batch, loaded.device, chunk=max(1, 65536 // length))
+        # Rows per forward: enough to keep the per-step work of a long message worthwhile.
+        rows = max(1, EVAL_POSITIONS // length)
+        result = score(loaded.model, batch, loaded.device, chunk=rows)
         accuracy[str(length)] = result["accuracy"]
         message_accuracy[str(length)] = result["message_accuracy"]
     result = {"accuracy": accuracy, "message_accuracy": message_accuracy, "examples": examples}

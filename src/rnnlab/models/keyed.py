@@ -13,8 +13,9 @@ it) and point its query at slot t mod n; the MLP then learns the table P = C - K
 the model knows that the key cycles: a cipher whose key is used differently (a substitution
 table, an affine pair) trains through the same code.
 
-Long texts stream in chunks: the state is the LSTM's (h, c); the memory is recomputed from
-the key for each chunk (it is a few symbols).
+Long texts stream in chunks: the state is the LSTM's (h, c) (and, with location feeding,
+the last attention weights); the memory is recomputed from the key for each chunk (it is a
+few symbols).
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class KeyedModelConfig:
     embedding: int = 32
     hidden: int = 256
     attention: int = 64  # query/key width of the attention over the key
+    # Feed the previous step's attention weights back into the LSTM (location-aware
+    # attention, as in Chorowski et al. 2015): the next key slot becomes a function of the
+    # last one instead of a count the state must keep exact for thousands of steps.
+    feed_location: bool = False
 
     def __post_init__(self) -> None:
         for name in ("in_vocab_size", "out_vocab_size", "key_vocab_size", "max_key_len"):
@@ -59,7 +64,10 @@ class KeyedDecipherer(nn.Module):
         self.slot_embed = nn.Embedding(c.max_key_len, c.embedding)
         self.length_embed = nn.Embedding(c.max_key_len + 1, c.embedding)
         self.init_state = nn.Linear(2 * c.embedding, 2 * c.hidden)
-        self.rnn = nn.LSTM(c.embedding, c.hidden, batch_first=True)
+        if c.feed_location:
+            self.cell = nn.LSTMCell(c.embedding + c.max_key_len, c.hidden)
+        else:
+            self.rnn = nn.LSTM(c.embedding, c.hidden, batch_first=True)
         self.query = nn.Linear(c.hidden, c.attention)
         self.memory_key = nn.Linear(c.embedding, c.attention)
         self.head = nn.Sequential(
@@ -97,16 +105,43 @@ class KeyedDecipherer(nn.Module):
         inputs: torch.Tensor,
         keys: torch.Tensor,
         key_lengths: torch.Tensor,
-        state: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        state: tuple[torch.Tensor, ...] | None = None,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         """inputs (batch, time), keys (batch, slots), key_lengths (batch,) -> logits
-        (batch, time, out_vocab) and the LSTM state to carry into the next chunk."""
+        (batch, time, out_vocab) and the state to carry into the next chunk."""
         content, addresses, valid = self.encode_key(keys, key_lengths)
         if state is None:
-            state = self.initial_state(content, valid, key_lengths)
+            h, c = self.initial_state(content, valid, key_lengths)
+            state = (h, c)
+            if self.config.feed_location:
+                state = (h[0], c[0], h.new_zeros(len(keys), self.config.max_key_len))
         x = self.embed(inputs)
-        out, state = self.rnn(x, state)
-        scores = torch.einsum("bta,bsa->bts", self.query(out), addresses)
-        scores = scores.masked_fill(~valid[:, None, :], float("-inf"))
-        read = torch.einsum("bts,bse->bte", scores.softmax(-1), content)
+        if self.config.feed_location:
+            out, read, state = self._run_fed(x, content, addresses, valid, state)
+        else:
+            out, state = self.rnn(x, state)
+            weights = self._attend(self.query(out), addresses, valid)
+            read = torch.einsum("bts,bse->bte", weights, content)
         return self.head(torch.cat([out, read, x], dim=-1)), state
+
+    def _attend(
+        self, queries: torch.Tensor, addresses: torch.Tensor, valid: torch.Tensor
+    ) -> torch.Tensor:
+        """queries (B, T, A) against addresses (B, S, A) -> weights (B, T, S) over the
+        key's real slots."""
+        scores = torch.einsum("bta,bsa->bts", queries, addresses)
+        return scores.masked_fill(~valid[:, None, :], float("-inf")).softmax(-1)
+
+    def _run_fed(self, x, content, addresses, valid, state):
+        """The step-by-step loop of location feeding: input_t = [x_t, weights_{t-1}]."""
+        h, c, weights = state
+        slots = self.config.max_key_len
+        pad = slots - content.shape[1]  # a shorter key tensor than the model's slots
+        outs, reads = [], []
+        for t in range(x.shape[1]):
+            h, c = self.cell(torch.cat([x[:, t], weights], dim=-1), (h, c))
+            w = self._attend(self.query(h)[:, None], addresses, valid)[:, 0]
+            reads.append(torch.einsum("bs,bse->be", w, content))
+            weights = nn.functional.pad(w, (0, pad)) if pad else w
+            outs.append(h)
+        return torch.stack(outs, 1), torch.stack(reads, 1), (h, c, weights)
