@@ -182,12 +182,18 @@ def decipher_model_config(args: argparse.Namespace):
             raise UserError(f"{special} trains its own one-layer LSTM; drop {', '.join(used)}")
         if args.key_mode == "given" and args.feedback:
             raise UserError("--feedback is not available with --key-mode given")
-    if args.feed_location and args.key_mode != "given":
+    if args.feed_location is not None and args.key_mode != "given":
         raise UserError("--feed-location is for --key-mode given")
     hidden = args.hidden if args.hidden is not None else (256 if special else 128)
     if args.key_mode == "given":
         return KeyedModelConfig(
-            1, 1, 1, 1, embedding=args.embedding, hidden=hidden, feed_location=args.feed_location
+            1,
+            1,
+            1,
+            1,
+            embedding=args.embedding,
+            hidden=hidden,
+            feed_location=args.feed_location is not False,
         )
     if args.feedback:
         return FeedbackModelConfig(
@@ -411,9 +417,10 @@ def build_parser() -> Parser:
     )
     t.add_argument(
         "--feed-location",
-        action="store_true",
-        help="given mode: feed the last step's attention over the key back into the LSTM "
-        "(a step-by-step loop: slower to train, steadier on long texts)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="given mode (on by default): feed the last step's attention over the key back "
+        "into the LSTM; without it the model must count positions and drifts on long texts",
     )
     t.add_argument(
         "--feedback",
