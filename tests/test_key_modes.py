@@ -273,3 +273,20 @@ def test_keyed_model_streams_in_chunks_exactly_with_short_keys(feed_location):
     whole = decipher.stream_logits(model, inputs, keys, key_lengths, chunk=30)
     pieces = decipher.stream_logits(model, inputs, keys, key_lengths, chunk=4)
     torch.testing.assert_close(whole, pieces)
+
+
+def test_bidirectional_model_reads_long_text_in_windows_ending_at_the_end(monkeypatch):
+    from rnnlab.models.decipherer import Decipherer
+
+    torch.manual_seed(3)
+    model = Decipherer(decipher.DecipherModelConfig(5, 5, hidden=8, bidirectional=True)).eval()
+    monkeypatch.setattr(decipher, "BIDI_WINDOW", 10)
+    inputs = torch.randint(0, 5, (2, 25))
+    with torch.no_grad():
+        got = decipher.stream_logits(model, inputs)
+        expected = torch.cat(
+            [model(inputs[:, :10])[0], model(inputs[:, 10:20])[0], model(inputs[:, 15:])[0][:, 5:]],
+            dim=1,
+        )
+    assert got.shape == (2, 25, 5)
+    torch.testing.assert_close(got, expected)

@@ -116,6 +116,7 @@ class DecipherRun:
 
 Source = CipherStream | PairsData | KeyedStream
 TIME_CHUNK = 512  # characters per piece when streaming a long message through a model
+BIDI_WINDOW = 2048  # characters a bidirectional tagger reads at once (memory bound)
 EVAL_POSITIONS = 2**17  # message positions per evaluation forward pass (memory bound)
 
 
@@ -164,10 +165,12 @@ def stream_logits(
 ) -> torch.Tensor:
     """Logits of a tagger (plain or keyed) for `inputs`, streamed through in
     `chunk`-character pieces carrying the recurrent state, so that the state never holds
-    more than one piece. A bidirectional tagger reads the whole text at once (its backward
-    pass starts at the end), as do right-padded rows."""
-    if isinstance(model, Decipherer) and (model.config.bidirectional or lengths is not None):
+    more than one piece. Right-padded rows are read whole; a bidirectional tagger, whose
+    backward pass starts at the end, reads windows (see `bidirectional_windows`)."""
+    if isinstance(model, Decipherer) and lengths is not None:
         return model(inputs, lengths)[0]
+    if isinstance(model, Decipherer) and model.config.bidirectional:
+        return bidirectional_windows(model, inputs)
     if isinstance(model, KeyedDecipherer) and (keys is None or key_lengths is None):
         raise UserError("this model needs the key: pass --key KEY")
     state: Any = None
@@ -179,6 +182,25 @@ def stream_logits(
         else:
             logits, state = model(piece, state=state)
         pieces.append(logits)
+    return torch.cat(pieces, dim=1)
+
+
+def bidirectional_windows(model: Decipherer, inputs: torch.Tensor) -> torch.Tensor:
+    """A bidirectional tagger's logits, BIDI_WINDOW characters at a time.
+
+    Each window is decrypted on its own, so memory stays bounded however long the text;
+    every key an unknown-key model infers is one key per message, which any long enough
+    window shows again. The last window is moved back to end at the text's end (overlapping
+    the one before) rather than left short, so no piece has too little text to go on.
+    """
+    length = inputs.shape[1]
+    if length <= BIDI_WINDOW:
+        return model(inputs)[0]
+    pieces = []
+    for start in range(0, length, BIDI_WINDOW):
+        begin = min(start, length - BIDI_WINDOW)
+        logits = model(inputs[:, begin : begin + BIDI_WINDOW])[0]
+        pieces.append(logits[:, start - begin :])
     return torch.cat(pieces, dim=1)
 
 
@@ -409,8 +431,8 @@ def key_tensors(
 
 def decrypt(loaded: LoadedDecipherer, text: str, key: str | None = None, chunk: int = 4096) -> str:
     """Decrypt one line (under `key` for a given-key model). Unidirectional models stream
-    long text through in chunks, carrying their state, so memory does not grow with
-    length; a bidirectional model reads the line whole."""
+    long text through in chunks, carrying their state, and bidirectional ones read it in
+    windows, so memory does not grow with length."""
     keys, key_lengths = key_tensors(loaded, key)
     if not text:
         return ""
