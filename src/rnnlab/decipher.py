@@ -269,14 +269,14 @@ def build_source(data: DecipherDataConfig, batch_size: int, seed: int) -> Source
         return PairsData(data.pairs, batch_size, seed)
     if data.key_mode != "fixed":
         space = data.key_space()
-        plaintext = plaintext_source(data.plaintext, get_cipher_alphabet(space))
+        plaintext = plaintext_source(data.plaintext, space_alphabet(space))
         return KeyedStream(space, plaintext, data.seq_len, batch_size, seed, data.val_examples)
     cipher = get_cipher(data.cipher, key=data.key, alphabet=data.alphabet)
     plaintext = plaintext_source(data.plaintext, cipher.alphabet)
     return CipherStream(cipher, data.seq_len, batch_size, seed, data.val_examples, plaintext)
 
 
-def get_cipher_alphabet(space: KeySpace) -> Alphabet:
+def space_alphabet(space: KeySpace) -> Alphabet:
     return Alphabet(space.alphabet)
 
 
@@ -467,7 +467,7 @@ def evaluate(
     cipher = loaded.cipher
     if cipher is None and space is None:
         raise UserError("this model was trained on a pairs file; evaluate it with --pairs FILE")
-    alphabet = cipher.alphabet if cipher is not None else get_cipher_alphabet(space)
+    alphabet = cipher.alphabet if cipher is not None else space_alphabet(space)
     plaintext = plaintext_source(loaded.config["data"].get("plaintext", "random"), alphabet)
     accuracy, message_accuracy = {}, {}
     for length in lengths:
