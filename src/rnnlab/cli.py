@@ -127,6 +127,7 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
             batch_size=args.batch_size,
             lr=args.lr,
             grad_clip=args.grad_clip,
+            schedule=args.schedule,
             eval_every=args.eval_every,
             seed=args.seed,
             device=args.device,
@@ -464,6 +465,12 @@ def build_parser() -> Parser:
     t.add_argument("--batch-size", type=int, default=64, help="messages per step")
     t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     t.add_argument("--grad-clip", type=float, default=1.0, help="max gradient norm (0: off)")
+    t.add_argument(
+        "--schedule",
+        default="constant",
+        choices=["constant", "cosine"],
+        help="learning rate: constant, or cosine decay to a tenth over the steps",
+    )
     t.add_argument("--eval-every", type=int, default=100, help="steps between validations")
     t.add_argument(
         "--val-examples", type=int, default=1000, help="held-out messages for validation"
