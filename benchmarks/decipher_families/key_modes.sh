@@ -21,6 +21,11 @@ run vig_given_count "$L" --cipher vigenere --key-mode given --key-length 3-12 \
 run auto_fb "$L" --cipher autokey --key QUEENLY --feedback 16 --steps 500 --eval-every 250
 run caesar_unk 40,80,400 --cipher caesar --key-mode unknown --plaintext english \
     --bidirectional --layers 2 --hidden 128 --seq-len 40 --steps 1500 --eval-every 500
+rnnlab decipher train --out "$out/caesar_unk" --resume --steps 4500 --quiet  # same run, longer
+rnnlab decipher eval "$out/caesar_unk" --lengths 40,80,400 --json
+run caesar_cos 40,80,400 --cipher caesar --key-mode unknown --plaintext english \
+    --bidirectional --layers 2 --hidden 128 --seq-len 40 --steps 3000 --schedule cosine \
+    --eval-every 500
 run vig_unk 200,400 --cipher vigenere --key-mode unknown --key-length 3-8 --plaintext english \
     --bidirectional --layers 2 --hidden 128 --seq-len 200 --batch-size 32 --steps 600 \
     --eval-every 200

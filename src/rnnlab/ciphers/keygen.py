@@ -12,10 +12,10 @@ Held-out keys: a key is held out when a stable hash of (family, alphabet, canoni
 falls in the first HELD_OUT_BUCKETS of HASH_BUCKETS (about 1 key in 10). Training redraws
 any held-out key; evaluation draws only held-out keys. The split is a pure function of the
 key, so it needs no stored list and no two runs disagree on it. Families whose key space
-(within the configured lengths) is small — caesar's 26 shifts, affine's 312 pairs — hold no
-keys out: a tagger cannot learn the table of a shift it has never seen, and a tenth of 26
-keys says little. There evaluation uses fresh messages under keys that training also draws,
-and reports `held_out_keys: false`.
+(within the configured lengths) is small — caesar's 26 or 27 shifts, affine's 312 pairs —
+hold no keys out: a tagger cannot learn the table of a shift it has never seen, and a
+tenth of 27 keys says little. There evaluation uses fresh messages under keys that
+training also draws, and reports `held_out_keys: false`.
 """
 
 from __future__ import annotations
