@@ -290,3 +290,19 @@ def test_bidirectional_model_reads_long_text_in_windows_ending_at_the_end(monkey
         )
     assert got.shape == (2, 25, 5)
     torch.testing.assert_close(got, expected)
+
+
+def test_given_mode_resume_gives_the_same_parameters_as_one_run(tmp_path):
+    def run(steps: int) -> DecipherRun:
+        r = keyed_run(steps, hidden=16)
+        r.model.feed_location = True
+        r.train.eval_every = 2
+        return r
+
+    full, _ = decipher.train(run(6), tmp_path / "full")
+    decipher.train(run(3), tmp_path / "split")
+    resumed, _ = decipher.train(run(6), tmp_path / "split", resume=True, steps=6)
+    for (name, a), (_, b) in zip(
+        full.state_dict().items(), resumed.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name

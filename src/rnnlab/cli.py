@@ -225,9 +225,9 @@ def cmd_decipher_eval(args: argparse.Namespace) -> None:
     for length, acc in result["accuracy"].items():
         print(f"{length:>8}  {percent(acc):>9}  {percent(result['message_accuracy'][length]):>11}")
     if "held_out_keys" in result:
-        keys = "keys held out from training" if result["held_out_keys"] else (
-            "random keys (this family's key space is too small to hold keys out)"
-        )
+        keys = "keys held out from training"
+        if not result["held_out_keys"]:
+            keys = "random keys (this family's key space is too small to hold keys out)"
         print(f"key mode {result['key_mode']}: {keys}")
 
 
