@@ -26,6 +26,9 @@ rnnlab decipher eval "$out/caesar_unk" --lengths 40,80,400 --json
 run caesar_cos 40,80,400 --cipher caesar --key-mode unknown --plaintext english \
     --bidirectional --layers 2 --hidden 128 --seq-len 40 --steps 3000 --schedule cosine \
     --eval-every 500
+run caesar_cos6k 40,80,400 --cipher caesar --key-mode unknown --plaintext english \
+    --bidirectional --layers 2 --hidden 128 --seq-len 40 --steps 6000 --schedule cosine \
+    --eval-every 1000
 run vig_unk 200,400 --cipher vigenere --key-mode unknown --key-length 3-8 --plaintext english \
     --bidirectional --layers 2 --hidden 128 --seq-len 200 --batch-size 32 --steps 600 \
     --eval-every 200
