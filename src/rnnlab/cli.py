@@ -131,24 +131,15 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
             pairs=args.pairs,
             seq_len=args.seq_len,
             val_examples=args.val_examples,
+            key_length=args.key_length,
         ),
-        # vocabulary sizes are filled in from the data once it is read
-        model=DecipherModelConfig(
-            in_vocab_size=1,
-            out_vocab_size=1,
-            model=args.model,
-            embedding=args.embedding,
-            hidden=args.hidden,
-            layers=args.layers,
-            bidirectional=args.bidirectional,
-            dropout=args.dropout,
-            impl=args.impl,
-        ),
+        model=decipher_model_config(args),
         train=TrainConfig(
             steps=args.steps,
             batch_size=args.batch_size,
             lr=args.lr,
             grad_clip=args.grad_clip,
+            schedule=args.schedule,
             eval_every=args.eval_every,
             seed=args.seed,
             device=args.device,
@@ -178,7 +169,62 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
     sample = decipher.sample_ciphertext(loaded)
     if sample:
         print(f"decrypt {sample} -> {decipher.decrypt(loaded, sample)}")
-    print(f"saved to {out}  (try: rnnlab decipher run {out} TEXT)")
+    key_hint = " --key KEY" if loaded.key_mode == "given" else ""
+    print(f"saved to {out}  (try: rnnlab decipher run {out}{key_hint} TEXT)")
+
+
+def decipher_model_config(args: argparse.Namespace):
+    """The model the flags ask for; vocabulary (and key) sizes are filled in from the data
+    once it is read."""
+    from rnnlab.models.feedback import FeedbackModelConfig
+    from rnnlab.models.keyed import KeyedModelConfig
+
+    tagger_only = {
+        "--model": args.model != "lstm",
+        "--layers": args.layers != 1,
+        "--bidirectional": args.bidirectional,
+        "--dropout": args.dropout != 0.0,
+        "--impl": args.impl != "torch",
+    }
+    special = None
+    if args.key_mode == "given":
+        special = "--key-mode given"
+    elif args.feedback:
+        special = "--feedback"
+    if special:
+        used = [flag for flag, on in tagger_only.items() if on]
+        if used:
+            raise UserError(f"{special} trains its own one-layer LSTM; drop {', '.join(used)}")
+        if args.key_mode == "given" and args.feedback:
+            raise UserError("--feedback is not available with --key-mode given")
+    if args.feed_location is not None and args.key_mode != "given":
+        raise UserError("--feed-location is for --key-mode given")
+    hidden = args.hidden if args.hidden is not None else (256 if special else 128)
+    if args.key_mode == "given":
+        return KeyedModelConfig(
+            1,
+            1,
+            1,
+            1,
+            embedding=args.embedding,
+            hidden=hidden,
+            feed_location=args.feed_location is not False,
+        )
+    if args.feedback:
+        return FeedbackModelConfig(
+            1, 1, window=args.feedback, embedding=args.embedding, hidden=hidden
+        )
+    return DecipherModelConfig(
+        in_vocab_size=1,
+        out_vocab_size=1,
+        model=args.model,
+        embedding=args.embedding,
+        hidden=hidden,
+        layers=args.layers,
+        bidirectional=args.bidirectional,
+        dropout=args.dropout,
+        impl=args.impl,
+    )
 
 
 def cmd_decipher_eval(args: argparse.Namespace) -> None:
@@ -193,14 +239,20 @@ def cmd_decipher_eval(args: argparse.Namespace) -> None:
     print(f"{'length':>8}  {'char acc':>9}  {'message acc':>11}   ({result['examples']} messages)")
     for length, acc in result["accuracy"].items():
         print(f"{length:>8}  {percent(acc):>9}  {percent(result['message_accuracy'][length]):>11}")
+    if "held_out_keys" in result:
+        keys = "keys held out from training"
+        if not result["held_out_keys"]:
+            keys = "random keys (this family's key space is too small to hold keys out)"
+        print(f"key mode {result['key_mode']}: {keys}")
 
 
 def cmd_decipher_run(args: argparse.Namespace) -> None:
     from rnnlab import decipher
 
     loaded = decipher.load(args.dir, device=args.device)
+    decipher.key_tensors(loaded, args.key)  # a missing or unneeded key fails before reading
     text = read_text_arg(args.text)
-    write_lines(text, lambda line: decipher.decrypt(loaded, line))
+    write_lines(text, lambda line: decipher.decrypt(loaded, line, key=args.key))
 
 
 # -- rnnlab lm …  ---------------------------------------------------------------------
@@ -387,7 +439,29 @@ def build_parser() -> Parser:
         "--key-mode",
         default="fixed",
         choices=["fixed", "given", "unknown"],
-        help="one key for all messages (fixed); given/unknown are not built yet",
+        help="fixed: one key (--key) for all messages; given: a random key per message, "
+        "handed to the model; unknown: a random key per message the model must infer",
+    )
+    t.add_argument(
+        "--key-length",
+        default=None,
+        metavar="LO-HI",
+        help="given/unknown: length range of random key words, e.g. 3-12 (the default) or 5",
+    )
+    t.add_argument(
+        "--feed-location",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="given mode (on by default): feed the last step's attention over the key back "
+        "into the LSTM; without it the model must count positions and drifts on long texts",
+    )
+    t.add_argument(
+        "--feedback",
+        type=int,
+        default=0,
+        metavar="W",
+        help="also read the model's own last W outputs (teacher-forced in training, greedy "
+        "in use); for ciphers whose key runs over the plaintext, like autokey",
     )
     t.add_argument(
         "--plaintext",
@@ -415,7 +489,12 @@ def build_parser() -> Parser:
         help="autocast precision (CUDA only; default fp32)",
     )
     t.add_argument("--embedding", type=int, default=32, help="embedding size")
-    t.add_argument("--hidden", type=int, default=128, help="hidden units per layer")
+    t.add_argument(
+        "--hidden",
+        type=int,
+        default=None,
+        help="hidden units per layer (default 128; 256 for the keyed and feedback models)",
+    )
     t.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")
     t.add_argument("--bidirectional", action="store_true", help="read messages both ways")
     t.add_argument("--dropout", type=float, default=0.0, help="dropout between layers")
@@ -424,6 +503,12 @@ def build_parser() -> Parser:
     t.add_argument("--batch-size", type=int, default=64, help="messages per step")
     t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     t.add_argument("--grad-clip", type=float, default=1.0, help="max gradient norm (0: off)")
+    t.add_argument(
+        "--schedule",
+        default="constant",
+        choices=["constant", "cosine"],
+        help="learning rate: constant, or cosine decay to a tenth over the steps",
+    )
     t.add_argument("--eval-every", type=int, default=100, help="steps between validations")
     t.add_argument(
         "--val-examples", type=int, default=1000, help="held-out messages for validation"
@@ -454,6 +539,9 @@ def build_parser() -> Parser:
     r = dec_cmds.add_parser("run", help="decrypt TEXT (or stdin) with a trained model")
     r.add_argument("dir", metavar="DIR", help="checkpoint directory")
     r.add_argument("text", nargs="?", metavar="TEXT", help="ciphertext, or - for stdin")
+    r.add_argument(
+        "--key", default=None, help="the message's key (models trained with --key-mode given)"
+    )
     r.add_argument("--device", default="auto", help="auto, cpu or cuda")
     r.set_defaults(func=cmd_decipher_run)
 
@@ -628,7 +716,15 @@ def add_lm_commands(commands) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    # argparse matches DIR and TEXT in one go, so `decipher run DIR --key K TEXT` would leave
+    # TEXT over; take it as the text when that is all that is left.
+    leftover_text = len(extras) == 1 and not extras[0].startswith("-")
+    if leftover_text and getattr(args, "func", None) is cmd_decipher_run and args.text is None:
+        args.text, extras = extras[0], []
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
     # On resume, --steps extends the saved run only when the user actually typed it.
     args.steps_given = any(a == "--steps" or a.startswith("--steps=") for a in argv)
     if getattr(args, "examples", 1) < 1:

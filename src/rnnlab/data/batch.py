@@ -16,11 +16,23 @@ class Batch:
     targets: torch.Tensor  # (batch, time) int64 ids, IGNORE_INDEX where padded
     lengths: torch.Tensor | None = None  # (batch,) true lengths when rows differ, on CPU
     reset_state: bool = False  # a stream restarts here: carried recurrent state is stale
+    # --key-mode given/unknown: each message's key as alphabet indices, right-padded with 0,
+    # and each key's length. None for one fixed key.
+    keys: torch.Tensor | None = None  # (batch, max key length) int64
+    key_lengths: torch.Tensor | None = None  # (batch,) int64
 
     def to(self, device: torch.device) -> Batch:
         # lengths stay on the CPU: pack_padded_sequence wants them there.
+        def move(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t.to(device)
+
         return Batch(
-            self.inputs.to(device), self.targets.to(device), self.lengths, self.reset_state
+            self.inputs.to(device),
+            self.targets.to(device),
+            self.lengths,
+            self.reset_state,
+            move(self.keys),
+            move(self.key_lengths),
         )
 
     @property
