@@ -138,9 +138,12 @@ def run_neural(table, letters, models: dict[str, str], lengths, n, seed) -> None
                 )
                 result, secs = timed(crack, ciphertext, model_dir=model_dir)
                 table.add(family, "neural", length, accuracy(result.plaintext, plain), secs)
+                # the classical attack on the very same messages, for the side-by-side table
+                result, secs = timed(crack, ciphertext, cipher=family, time_limit=5, seed=seed)
+                table.add(family, "classical", length, accuracy(result.plaintext, plain), secs)
                 if family == "substitution":
                     result, secs = timed(
-                        crack, ciphertext, model_dir=model_dir, hybrid=True, seed=seed
+                        crack, ciphertext, model_dir=model_dir, hybrid=True, time_limit=5, seed=seed
                     )
                     table.add(family, "hybrid", length, accuracy(result.plaintext, plain), secs)
 
