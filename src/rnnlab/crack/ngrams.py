@@ -13,7 +13,6 @@ Tables are built from a corpus once and cached as safetensors under
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from safetensors.numpy import load_file, save_file
 
 from rnnlab.checkpoint import atomic_write
 from rnnlab.crack.letters import M, to_ids
-from rnnlab.data.corpus import cache_root, shipped_corpus
+from rnnlab.data.corpus import cache_root, file_cache_key, shipped_corpus
 from rnnlab.data.textfile import read_text
 from rnnlab.errors import UserError
 
@@ -97,11 +96,8 @@ def build(ids: np.ndarray, source: str) -> NgramModel:
 
 
 def _cache_path(path: Path) -> Path:
-    stat = path.stat()
-    key = "|".join(map(str, (path.resolve(), stat.st_size, stat.st_mtime_ns, CACHE_VERSION)))
-    return (
-        cache_root() / "ngrams" / (hashlib.sha256(key.encode()).hexdigest()[:16] + ".safetensors")
-    )
+    key = file_cache_key(path, "utf-8", f"ngrams|{ORDER}|{CACHE_VERSION}")
+    return cache_root() / "ngrams" / f"{key}.safetensors"
 
 
 def load_model(corpus: str | Path | None = None) -> NgramModel:

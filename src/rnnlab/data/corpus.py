@@ -103,7 +103,9 @@ def _codepoints(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _file_key(path: Path, encoding: str, extra: str) -> str:
+def file_cache_key(path: Path, encoding: str, extra: str) -> str:
+    """A short hash naming a cache entry for this file as it is now (path, size, mtime):
+    any edit to the file makes a new key, so a stale entry is never read."""
     stat = path.stat()
     ident = "|".join(
         map(str, (path.resolve(), stat.st_size, stat.st_mtime_ns, encoding, extra, CACHE_VERSION))
@@ -191,7 +193,7 @@ def load_corpus(
     if not 0.0 < val_frac < 1.0 and val_path is None:
         raise UserError(f"--val-frac must be between 0 and 1, got {val_frac}")
     fixed_vocab = vocab.chars if vocab is not None else ""
-    key = _file_key(path, encoding, f"{val_frac}|{val_path}|{fixed_vocab}")
+    key = file_cache_key(path, encoding, f"{val_frac}|{val_path}|{fixed_vocab}")
     cache = cache_root() / "corpora" / key
     meta_path = cache / "meta.json"
     if not meta_path.exists():
@@ -251,7 +253,7 @@ def encode_text_file(path: str | Path, vocab: Vocab, encoding: str = "utf-8") ->
     """A whole file encoded once with a given vocabulary (for `lm eval --data FILE`)."""
     path = Path(path)
     check_file(path)
-    cache = cache_root() / "corpora" / _file_key(path, encoding, f"whole|{vocab.chars}")
+    cache = cache_root() / "corpora" / file_cache_key(path, encoding, f"whole|{vocab.chars}")
     meta_path = cache / "meta.json"
     if not meta_path.exists():
         n, visible = count_chars(path, encoding)
