@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rnnlab.ciphers import LATIN, cipher_names, get_cipher
+from rnnlab.ciphers import LATIN, cipher_class, get_cipher
 from rnnlab.crack import exhaustive
 from rnnlab.crack.identify import NO_ATTACK, Identification, identify
 from rnnlab.crack.letters import Letters
@@ -98,8 +98,7 @@ def no_attack_message(name: str) -> str:
 
 
 def check_cipher_name(name: str) -> None:
-    if name not in cipher_names():
-        raise UserError(f"unknown cipher {name!r}; known ciphers: {', '.join(cipher_names())}")
+    cipher_class(name)  # an unregistered name: the registry's own error
     if name not in MIN_LETTERS:
         raise UserError(no_attack_message(name))
 
