@@ -29,6 +29,10 @@ run caesar_cos 40,80,400 --cipher caesar --key-mode unknown --plaintext english 
 run caesar_cos6k 40,80,400 --cipher caesar --key-mode unknown --plaintext english \
     --bidirectional --layers 2 --hidden 128 --seq-len 40 --steps 6000 --schedule cosine \
     --eval-every 1000
+# second session, run with two threads on an idle machine (OMP_NUM_THREADS unset):
+run caesar_cos10k 40,80,400 --cipher caesar --key-mode unknown --plaintext english \
+    --bidirectional --layers 2 --hidden 128 --seq-len 40 --steps 10000 --schedule cosine \
+    --eval-every 2500
 run vig_unk 200,400 --cipher vigenere --key-mode unknown --key-length 3-8 --plaintext english \
     --bidirectional --layers 2 --hidden 128 --seq-len 200 --batch-size 32 --steps 600 \
     --eval-every 200
