@@ -14,6 +14,7 @@ from rnnlab.models.charlm import CharLM, CharLMConfig
 from rnnlab.nn import gates
 
 from .helpers import assert_one_line_error, run_cli
+from .test_nn_parity import assert_parity
 
 
 @pytest.fixture
@@ -62,15 +63,8 @@ def test_fused_gate_kernels_match_torch(fresh_gates, mode):
     ours = cls(3, 6, bidirectional=True, impl="compiled").double()
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(5, 4, 3, dtype=torch.float64)
-    results = []
-    for model in (ours, ref):
-        out, state = model(x)
-        states = state if isinstance(state, tuple) else (state,)
-        loss = (out**2).sum() + sum(s.sum() for s in states)
-        results.append([out, *states, *torch.autograd.grad(loss, list(model.parameters()))])
+    assert_parity(ours, ref, x, None, None, False, 1e-10)
     assert gates.kernels(torch.zeros(4, 6), 6) is not gates.EAGER
-    for got, want in zip(*results, strict=True):
-        torch.testing.assert_close(got, want, atol=1e-10, rtol=1e-10)
 
 
 @pytest.mark.parametrize("impl", ["torch", "scratch", "compiled"])
@@ -167,11 +161,4 @@ def test_packed_step_matmul_matches_torch(monkeypatch, mode):
     ours = cls(3, 6, num_layers=2, impl="compiled")
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(5, 4, 3)
-    results = []
-    for model in (ours, ref):
-        out, state = model(x)
-        states = state if isinstance(state, tuple) else (state,)
-        loss = (out**2).sum() + sum(s.sum() for s in states)
-        results.append([out, *states, *torch.autograd.grad(loss, list(model.parameters()))])
-    for got, want in zip(*results, strict=True):
-        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    assert_parity(ours, ref, x, None, None, False, 1e-5)
