@@ -19,6 +19,7 @@ monoalphabetic family already reads as the language: it is the slow search.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,16 +63,36 @@ class Identification:
         return self.results.get(self.family)
 
 
+def attack_family(
+    name: str,
+    ids: np.ndarray,
+    model: NgramModel,
+    deadline: Deadline,
+    seed: int = 0,
+    on_restart: Callable[[int, float], None] | None = None,
+) -> CrackResult:
+    """The classical attack for one registered family (callers check the name first)."""
+    if name in exhaustive.FAMILIES:
+        return exhaustive.attack(name, ids, model)
+    if name in ("vigenere", "beaufort"):
+        return attack_periodic(name, ids, model, deadline)
+    if name == "autokey":
+        return attack_autokey(ids, model, deadline)
+    if name == "substitution":
+        return attack_substitution(ids, model, deadline, seed=seed, on_restart=on_restart)
+    raise ValueError(f"no classical attack for {name!r}")
+
+
+CHEAP_FAMILIES = (*exhaustive.FAMILIES, "vigenere", "beaufort", "autokey")
+
+
 def attack_all(
     ids: np.ndarray, model: NgramModel, deadline: Deadline, seed: int = 0
 ) -> dict[str, CrackResult]:
-    results = {name: exhaustive.attack(name, ids, model) for name in exhaustive.FAMILIES}
-    for name in ("vigenere", "beaufort"):
-        results[name] = attack_periodic(name, ids, model, deadline)
-    results["autokey"] = attack_autokey(ids, model, deadline)
+    results = {name: attack_family(name, ids, model, deadline) for name in CHEAP_FAMILIES}
     mono_fits = max(results[n].per_letter for n in exhaustive.FAMILIES)
     if index_of_coincidence(ids) >= MONO_IOC and mono_fits < READS_AS_LANGUAGE:
-        results["substitution"] = attack_substitution(ids, model, deadline, seed=seed)
+        results["substitution"] = attack_family("substitution", ids, model, deadline, seed)
     return results
 
 

@@ -15,13 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.ciphers import LATIN, cipher_class, get_cipher
-from rnnlab.crack import exhaustive
-from rnnlab.crack.identify import NO_ATTACK, Identification, identify
+from rnnlab.crack.identify import NO_ATTACK, Identification, attack_family, identify
 from rnnlab.crack.letters import Letters
 from rnnlab.crack.ngrams import NgramModel, load_model
-from rnnlab.crack.periodic import attack_autokey, attack_periodic
 from rnnlab.crack.result import CrackResult, Deadline
-from rnnlab.crack.substitution import attack_substitution
 from rnnlab.errors import UserError
 
 ANALYSIS_LETTERS = 10_000
@@ -69,25 +66,6 @@ class Cracked:
                 "confidence": round(self.identified.confidence, 4),
             }
         return out
-
-
-def attack_family(
-    name: str,
-    ids,
-    model: NgramModel,
-    deadline: Deadline,
-    seed: int = 0,
-    on_restart: Callable[[int, float], None] | None = None,
-) -> CrackResult:
-    if name in exhaustive.FAMILIES:
-        return exhaustive.attack(name, ids, model)
-    if name in ("vigenere", "beaufort"):
-        return attack_periodic(name, ids, model, deadline)
-    if name == "autokey":
-        return attack_autokey(ids, model, deadline)
-    if name == "substitution":
-        return attack_substitution(ids, model, deadline, seed=seed, on_restart=on_restart)
-    raise UserError(no_attack_message(name))
 
 
 def no_attack_message(name: str) -> str:
