@@ -186,6 +186,8 @@ def decipher_model_config(args: argparse.Namespace):
         "--dropout": args.dropout != 0.0,
         "--impl": args.impl != "torch",
     }
+    if args.two_pass:
+        return two_pass_model_config(args, tagger_only)
     special = None
     if args.key_mode == "given":
         special = "--key-mode given"
@@ -198,7 +200,7 @@ def decipher_model_config(args: argparse.Namespace):
         if args.key_mode == "given" and args.feedback:
             raise UserError("--feedback is not available with --key-mode given")
     if args.feed_location is not None and args.key_mode != "given":
-        raise UserError("--feed-location is for --key-mode given")
+        raise UserError("--feed-location is for --key-mode given and --two-pass")
     hidden = args.hidden if args.hidden is not None else (256 if special else 128)
     if args.key_mode == "given":
         return KeyedModelConfig(
@@ -227,6 +229,30 @@ def decipher_model_config(args: argparse.Namespace):
     )
 
 
+def two_pass_model_config(args: argparse.Namespace, tagger_only: dict[str, bool]):
+    """--two-pass: a bidirectional key reader (--layers deep, --hidden wide) and the keyed
+    model as pass 2."""
+    from rnnlab.models.twopass import TwoPassModelConfig
+
+    if args.key_mode != "unknown":
+        raise UserError("--two-pass infers each message's key: it needs --key-mode unknown")
+    if args.feedback:
+        raise UserError("--feedback is not available with --two-pass")
+    used = [f for f, on in tagger_only.items() if on and f not in ("--layers", "--bidirectional")]
+    if used:
+        raise UserError(f"--two-pass builds its own LSTMs; drop {', '.join(used)}")
+    return TwoPassModelConfig(
+        1,
+        1,
+        1,
+        1,
+        embedding=args.embedding,
+        reader_hidden=args.hidden if args.hidden is not None else 128,
+        reader_layers=args.layers,
+        feed_location=args.feed_location,
+    )
+
+
 def cmd_decipher_eval(args: argparse.Namespace) -> None:
     from rnnlab import decipher
 
@@ -236,9 +262,15 @@ def cmd_decipher_eval(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{'length':>8}  {'char acc':>9}  {'message acc':>11}   ({result['examples']} messages)")
+    keys = result.get("key_accuracy")  # the two-pass model names each message's key
+    key_head = f"  {'key named':>9}" if keys else ""
+    print(
+        f"{'length':>8}  {'char acc':>9}  {'message acc':>11}{key_head}   "
+        f"({result['examples']} messages)"
+    )
     for length, acc in result["accuracy"].items():
-        print(f"{length:>8}  {percent(acc):>9}  {percent(result['message_accuracy'][length]):>11}")
+        row = f"{length:>8}  {percent(acc):>9}  {percent(result['message_accuracy'][length]):>11}"
+        print(row + (f"  {percent(keys[length]):>9}" if keys else ""))
     if "held_out_keys" in result:
         keys = "keys held out from training"
         if not result["held_out_keys"]:
@@ -454,6 +486,12 @@ def build_parser() -> Parser:
         default=None,
         help="given mode (on by default): feed the last step's attention over the key back "
         "into the LSTM; without it the model must count positions and drifts on long texts",
+    )
+    t.add_argument(
+        "--two-pass",
+        action="store_true",
+        help="unknown mode: a first pass names each message's key (trained on the keys the "
+        "messages were made with), a second decrypts under it",
     )
     t.add_argument(
         "--feedback",

@@ -34,6 +34,7 @@ from rnnlab.errors import UserError
 from rnnlab.models.decipherer import Decipherer, DecipherModelConfig
 from rnnlab.models.feedback import FeedbackDecipherer, FeedbackModelConfig
 from rnnlab.models.keyed import KeyedDecipherer, KeyedModelConfig
+from rnnlab.models.twopass import TwoPassDecipherer, TwoPassModelConfig, same_keys
 from rnnlab.train import Callbacks, TrainConfig, Trainer
 from rnnlab.vocab import Vocab
 
@@ -46,12 +47,13 @@ KEY_MODES = ("fixed", "given", "unknown")
 
 # The model kinds, recorded in config.json as "architecture" (absent: the tagger, which is
 # all that checkpoints from before key modes hold).
-ModelConfig = DecipherModelConfig | KeyedModelConfig | FeedbackModelConfig
-Model = Decipherer | KeyedDecipherer | FeedbackDecipherer
+ModelConfig = DecipherModelConfig | KeyedModelConfig | FeedbackModelConfig | TwoPassModelConfig
+Model = Decipherer | KeyedDecipherer | FeedbackDecipherer | TwoPassDecipherer
 ARCHITECTURES: dict[str, tuple[type, type]] = {
     "tagger": (DecipherModelConfig, Decipherer),
     "keyed": (KeyedModelConfig, KeyedDecipherer),
     "feedback": (FeedbackModelConfig, FeedbackDecipherer),
+    "twopass": (TwoPassModelConfig, TwoPassDecipherer),
 }
 
 
@@ -110,6 +112,8 @@ class DecipherRun:
                 "--key-mode given trains the keyed model (the key as a second input), and "
                 "the keyed model needs --key-mode given"
             )
+        if self.architecture == "twopass" and self.data.key_mode != "unknown":
+            raise UserError("--two-pass infers each message's key: it needs --key-mode unknown")
         if self.architecture != "tagger" and self.data.pairs is not None:
             raise UserError("a pairs file trains the plain tagger only")
 
@@ -117,6 +121,7 @@ class DecipherRun:
 Source = CipherStream | PairsData | KeyedStream
 TIME_CHUNK = 512  # characters per piece when streaming a long message through a model
 BIDI_WINDOW = 2048  # characters a bidirectional tagger reads at once (memory bound)
+KEY_WINDOW = 2048  # characters the two-pass model reads to infer a message's key
 EVAL_POSITIONS = 2**17  # message positions per evaluation forward pass (memory bound)
 
 
@@ -135,20 +140,32 @@ class DecipherTask:
         loss = F.cross_entropy(logits.flatten(0, 1), batch.targets.flatten())
         mask = batch.targets != IGNORE_INDEX
         correct = ((logits.argmax(-1) == batch.targets) & mask).sum()
-        return loss, {"correct": float(correct), "count": float(mask.sum())}
+        stats = {"correct": float(correct), "count": float(mask.sum())}
+        if isinstance(model, TwoPassDecipherer):
+            # Both passes learn from every batch: pass 2 decrypts under the true key
+            # (batch_logits), pass 1 learns to name that key.
+            key_loss, exact = model.key_loss(batch.inputs, *require_keys(batch))
+            loss = loss + key_loss
+            stats["keys_right"] = float(exact.sum())
+        return loss, stats
 
     def evaluate(self, model: Model) -> dict[str, float]:
         device = next(model.parameters()).device
         return score(model, self.source.val, device, self.eval_batch)
 
 
+def require_keys(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    if batch.keys is None or batch.key_lengths is None:
+        raise UserError("this model learns from each message's key, and the batch has none")
+    return batch.keys, batch.key_lengths
+
+
 def batch_logits(model: Model, batch: Batch) -> torch.Tensor:
     """Logits for every position, as in training (the feedback model reads the true
-    previous plaintext: teacher forcing)."""
-    if isinstance(model, KeyedDecipherer):
-        if batch.keys is None or batch.key_lengths is None:
-            raise UserError("this model decrypts under a given key, and the batch has none")
-        return model(batch.inputs, batch.keys, batch.key_lengths)[0]
+    previous plaintext and the two-pass model decrypts under the true key: teacher
+    forcing)."""
+    if isinstance(model, (KeyedDecipherer, TwoPassDecipherer)):
+        return model(batch.inputs, *require_keys(batch))[0]
     if isinstance(model, FeedbackDecipherer):
         # Right padding (IGNORE_INDEX) only ever follows the real plaintext; any id will do.
         return model(batch.inputs, batch.targets.clamp(min=0))[0]
@@ -171,6 +188,11 @@ def stream_logits(
         return model(inputs, lengths)[0]
     if isinstance(model, Decipherer) and model.config.bidirectional:
         return bidirectional_windows(model, inputs)
+    if isinstance(model, TwoPassDecipherer):
+        # Whatever keys the caller holds, the two-pass model decrypts under its own guess,
+        # made once per message from its first KEY_WINDOW characters.
+        keys, key_lengths = model.guess_key(inputs[:, :KEY_WINDOW])
+        model = model.decipherer
     if isinstance(model, KeyedDecipherer) and (keys is None or key_lengths is None):
         raise UserError("this model needs the key: pass --key KEY")
     state: Any = None
@@ -227,7 +249,7 @@ def predict(
 def score(model: Model, batch: Batch, device: torch.device, chunk: int = 512) -> dict:
     """Loss (teacher-forced for the feedback model), and character and whole-message
     accuracy of the model's own decryption of `batch`, `chunk` messages at a time."""
-    total_loss = correct = chars = exact = 0.0
+    total_loss = correct = chars = exact = keys_right = 0.0
     model.eval()
 
     def rows_of(t: torch.Tensor | None, rows: slice) -> torch.Tensor | None:
@@ -245,6 +267,9 @@ def score(model: Model, batch: Batch, device: torch.device, chunk: int = 512) ->
             else:  # the taggers' decryption is the argmax of these same logits
                 logits = stream_logits(model, inputs, keys, key_lengths, lengths)
                 predicted = logits.argmax(-1)
+            if isinstance(model, TwoPassDecipherer) and keys is not None:
+                guessed = model.guess_key(inputs[:, :KEY_WINDOW])
+                keys_right += float(same_keys(*guessed, keys, key_lengths).sum())
             mask = targets != IGNORE_INDEX
             total_loss += float(
                 F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="sum")
@@ -253,12 +278,15 @@ def score(model: Model, batch: Batch, device: torch.device, chunk: int = 512) ->
             correct += float((hit & mask).sum())
             chars += float(mask.sum())
             exact += float(hit.all(dim=1).sum())
-    return {
+    result = {
         "loss": total_loss / chars,
         "accuracy": correct / chars,
         "message_accuracy": exact / len(batch.inputs),
         "messages": len(batch.inputs),
     }
+    if isinstance(model, TwoPassDecipherer) and batch.keys is not None:
+        result["key_accuracy"] = keys_right / len(batch.inputs)  # pass 1 named the key
+    return result
 
 
 # -- building from configs ------------------------------------------------------------
@@ -331,9 +359,13 @@ def train(
     source = build_source(run.data, run.train.batch_size, run.train.seed)
     in_vocab, out_vocab = source_vocabs(source)
     run.model.in_vocab_size, run.model.out_vocab_size = len(in_vocab), len(out_vocab)
-    if isinstance(run.model, KeyedModelConfig) and isinstance(source, KeyedStream):
+    if isinstance(run.model, (KeyedModelConfig, TwoPassModelConfig)) and isinstance(
+        source, KeyedStream
+    ):
         run.model.key_vocab_size = len(source.space.alphabet)
         run.model.max_key_len = source.space.max_symbols
+    if isinstance(run.model, TwoPassModelConfig) and run.model.feed_location is None:
+        run.model.feed_location = run.model.max_key_len > 1
     torch.manual_seed(run.train.seed)  # the model's initial weights follow the seed
     model = build_model(run.model)
     trainer = Trainer(
@@ -469,7 +501,7 @@ def evaluate(
         raise UserError("this model was trained on a pairs file; evaluate it with --pairs FILE")
     alphabet = cipher.alphabet if cipher is not None else space_alphabet(space)
     plaintext = plaintext_source(loaded.config["data"].get("plaintext", "random"), alphabet)
-    accuracy, message_accuracy = {}, {}
+    accuracy, message_accuracy, key_accuracy = {}, {}, {}
     for length in lengths:
         if space is not None:
             batch = fresh_keyed_messages(space, plaintext, examples, length, seed, STREAM_EVAL)
@@ -480,7 +512,11 @@ def evaluate(
         result = score(loaded.model, batch, loaded.device, chunk=rows)
         accuracy[str(length)] = result["accuracy"]
         message_accuracy[str(length)] = result["message_accuracy"]
+        if "key_accuracy" in result:
+            key_accuracy[str(length)] = result["key_accuracy"]
     result = {"accuracy": accuracy, "message_accuracy": message_accuracy, "examples": examples}
+    if key_accuracy:
+        result["key_accuracy"] = key_accuracy  # messages whose key the model named exactly
     if space is not None:
         result["key_mode"] = loaded.key_mode
         result["held_out_keys"] = space.holds_out

@@ -1,0 +1,155 @@
+"""TwoPassDecipherer: infer the key, then decrypt under it (`--key-mode unknown --two-pass`).
+
+A one-pass tagger for unknown keys holds its estimate of the key only implicitly, spread
+over its state, and maps every letter through that fuzzy estimate: one letter in a few
+hundred comes out under a slightly different key. Here the key is an explicit, discrete
+intermediate:
+
+    pass 1  ciphertext --embed--> bidirectional LSTM --pool--> key: one symbol per slot,
+            and the key's length (trained on the key the training data was made with)
+    pass 2  ciphertext, key --KeyedDecipherer--> plaintext
+            (teacher-forced with the true key in training; the guessed key in use)
+
+Pass 2 is the given-key model, which decrypts exactly once it has the key, so every error
+left is a wrong key. The reader knows nothing of how a key is used: slot j pools the whole
+message with its own learned attention, and the key's symbols are whatever `key_symbols`
+makes of the family's key (a shift, a key word, a substitution table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnlab.errors import UserError
+from rnnlab.models.keyed import KeyedDecipherer, KeyedModelConfig
+
+
+@dataclass
+class TwoPassModelConfig:
+    in_vocab_size: int
+    out_vocab_size: int
+    key_vocab_size: int
+    max_key_len: int
+    embedding: int = 32
+    reader_hidden: int = 128  # the key reader's bidirectional LSTM, per direction
+    reader_layers: int = 2
+    hidden: int = 256  # the decrypting (keyed) model
+    attention: int = 64
+    # None: decided when the key space is known — on for keys of several symbols (pass 2
+    # must step through them, see KeyedModelConfig), off for one-symbol keys (nothing to
+    # step through, and the fed loop costs 1.5x the training time).
+    feed_location: bool | None = None
+
+    def __post_init__(self) -> None:
+        for name in (
+            "in_vocab_size",
+            "out_vocab_size",
+            "key_vocab_size",
+            "max_key_len",
+            "embedding",
+            "reader_hidden",
+            "reader_layers",
+            "hidden",
+            "attention",
+        ):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+    def keyed(self) -> KeyedModelConfig:
+        """The config of pass 2."""
+        return KeyedModelConfig(
+            self.in_vocab_size,
+            self.out_vocab_size,
+            self.key_vocab_size,
+            self.max_key_len,
+            embedding=self.embedding,
+            hidden=self.hidden,
+            attention=self.attention,
+            feed_location=bool(self.feed_location),
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class KeyReader(nn.Module):
+    """Ciphertext -> logits for each key slot's symbol and for the key's length."""
+
+    def __init__(self, c: TwoPassModelConfig) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(c.in_vocab_size, c.embedding)
+        self.rnn = nn.LSTM(
+            c.embedding, c.reader_hidden, c.reader_layers, batch_first=True, bidirectional=True
+        )
+        width = 2 * c.reader_hidden
+        # One learned query per slot: slot j gathers what it needs from the whole message.
+        self.slot_queries = nn.Parameter(torch.randn(c.max_key_len, width) / width**0.5)
+        self.slot_head = nn.Sequential(
+            nn.Linear(2 * width, width), nn.ReLU(), nn.Linear(width, c.key_vocab_size)
+        )
+        self.length_head = nn.Sequential(
+            nn.Linear(width, width), nn.ReLU(), nn.Linear(width, c.max_key_len + 1)
+        )
+
+    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """inputs (batch, time) -> slot logits (batch, slots, key_vocab), length logits
+        (batch, max_key_len + 1)."""
+        out, _ = self.rnn(self.embed(inputs))  # (B, T, W)
+        mean = out.mean(dim=1)  # what every slot and the length see: the whole message
+        weights = torch.einsum("btw,sw->bst", out, self.slot_queries).softmax(-1)
+        pooled = torch.einsum("bst,btw->bsw", weights, out)
+        slots = torch.cat([pooled, mean[:, None].expand_as(pooled)], dim=-1)
+        return self.slot_head(slots), self.length_head(mean)
+
+
+def same_keys(
+    keys_a: torch.Tensor, lengths_a: torch.Tensor, keys_b: torch.Tensor, lengths_b: torch.Tensor
+) -> torch.Tensor:
+    """Per row: the same length, and the same symbols in every slot that length uses."""
+    slots = torch.arange(keys_b.shape[1], device=keys_b.device)
+    used = slots[None, :] < lengths_b[:, None]
+    return ((keys_a == keys_b) | ~used).all(-1) & (lengths_a == lengths_b)
+
+
+class TwoPassDecipherer(nn.Module):
+    def __init__(self, config: TwoPassModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.reader = KeyReader(config)
+        self.decipherer = KeyedDecipherer(config.keyed())
+
+    def guess_key(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The most likely key for each row: symbols (batch, slots) and lengths (batch,).
+        Lengths below 1 are not keys, so the guess is over 1 … max_key_len."""
+        slot_logits, length_logits = self.reader(inputs)
+        lengths = length_logits[:, 1:].argmax(-1) + 1
+        return slot_logits.argmax(-1), lengths
+
+    def key_loss(
+        self, inputs: torch.Tensor, keys: torch.Tensor, key_lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pass 1's loss against the true keys (cross-entropy per real slot, plus the
+        length), and which rows it would guess exactly."""
+        slot_logits, length_logits = self.reader(inputs)
+        slots = torch.arange(keys.shape[1], device=keys.device)
+        valid = slots[None, :] < key_lengths[:, None]
+        slot_loss = F.cross_entropy(slot_logits[valid], keys[valid])
+        length_loss = F.cross_entropy(length_logits, key_lengths)
+        exact = same_keys(slot_logits.argmax(-1), length_logits.argmax(-1), keys, key_lengths)
+        return slot_loss + length_loss, exact
+
+    def forward(
+        self,
+        inputs: torch.Tensor,
+        keys: torch.Tensor | None = None,
+        key_lengths: torch.Tensor | None = None,
+        state: tuple[torch.Tensor, ...] | None = None,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """Logits under `keys` (teacher forcing), or under the key guessed from `inputs`."""
+        if keys is None or key_lengths is None:
+            keys, key_lengths = self.guess_key(inputs)
+        return self.decipherer(inputs, keys, key_lengths, state)

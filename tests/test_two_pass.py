@@ -1,0 +1,150 @@
+"""The two-pass unknown-key model: pass 1 names the key, pass 2 decrypts under it."""
+
+import json
+
+import pytest
+import torch
+
+from rnnlab import decipher
+from rnnlab.decipher import DecipherDataConfig, DecipherRun
+from rnnlab.errors import UserError
+from rnnlab.models.twopass import TwoPassDecipherer, TwoPassModelConfig, same_keys
+from rnnlab.train import TrainConfig
+
+from .helpers import assert_one_line_error, run_cli
+
+
+def two_pass_run(steps: int, cipher: str = "caesar", key_length: str | None = None, **model):
+    sizes = dict(embedding=16, reader_hidden=48, reader_layers=1, hidden=48, attention=16)
+    return DecipherRun(
+        data=DecipherDataConfig(
+            cipher=cipher,
+            key_mode="unknown",
+            plaintext="english",
+            key_length=key_length,
+            seq_len=40,
+            val_examples=200,
+        ),
+        model=TwoPassModelConfig(1, 1, 1, 1, **(sizes | model)),
+        train=TrainConfig(steps=steps, batch_size=32, eval_every=steps, lr=1e-2, device="cpu"),
+    )
+
+
+@pytest.fixture(scope="module")
+def caesar_two_pass(tmp_path_factory):
+    out = tmp_path_factory.mktemp("two_pass") / "run"
+    torch.set_num_threads(1)
+    _, result = decipher.train(two_pass_run(200), out)
+    return out, result
+
+
+def test_two_pass_learns_to_name_caesar_keys_from_english(caesar_two_pass):
+    out, result = caesar_two_pass
+    # Chance is 1/27 for the key; the trained reader names most keys, and a message comes
+    # out exactly right only when its key was named (a wrong shift changes every letter).
+    assert result["key_accuracy"] > 0.5
+    assert result["message_accuracy"] <= result["key_accuracy"]
+    config = json.loads((out / "config.json").read_text())
+    assert config["architecture"] == "twopass"
+    assert config["model"]["max_key_len"] == 1
+    assert config["model"]["feed_location"] is False  # resolved: a one-symbol key
+
+
+def test_evaluation_decrypts_under_the_guessed_key_not_the_true_one():
+    torch.manual_seed(0)
+    model = TwoPassDecipherer(TwoPassModelConfig(26, 26, 26, 3, hidden=16, reader_hidden=16))
+    model.eval()
+    inputs = torch.randint(0, 26, (8, 30))
+    guessed = model.guess_key(inputs)
+    true_keys = (guessed[0] + 1) % 26, guessed[1]  # every row's key differs from the guess
+    with torch.no_grad():
+        streamed = decipher.stream_logits(model, inputs, *true_keys)
+        own = model(inputs)[0]
+        forced = model(inputs, *true_keys)[0]
+    torch.testing.assert_close(streamed, own)
+    assert not torch.allclose(streamed, forced)
+
+
+def test_long_text_streams_in_chunks_under_one_key_read_from_its_start(monkeypatch):
+    torch.manual_seed(1)
+    model = TwoPassDecipherer(
+        TwoPassModelConfig(26, 26, 26, 4, hidden=16, reader_hidden=16, feed_location=True)
+    )
+    model.eval()
+    inputs = torch.randint(0, 26, (2, 50))
+    monkeypatch.setattr(decipher, "KEY_WINDOW", 20)
+    with torch.no_grad():
+        chunked = decipher.stream_logits(model, inputs, chunk=7)
+        keys = model.guess_key(inputs[:, :20])
+        whole = model.decipherer(inputs, *keys)[0]
+    torch.testing.assert_close(chunked, whole)
+
+
+def test_same_keys_compares_only_the_slots_a_key_uses():
+    keys = torch.tensor([[1, 2, 3], [1, 2, 3], [1, 2, 3]])
+    lengths = torch.tensor([2, 3, 2])
+    other = torch.tensor([[1, 2, 9], [1, 2, 9], [1, 2, 3]])
+    other_lengths = torch.tensor([2, 3, 3])
+    assert same_keys(other, other_lengths, keys, lengths).tolist() == [True, False, False]
+
+
+def test_key_loss_falls_when_the_reader_is_trained_on_one_key():
+    torch.manual_seed(2)
+    model = TwoPassDecipherer(TwoPassModelConfig(26, 26, 26, 3, hidden=8, reader_hidden=16))
+    inputs = torch.randint(0, 26, (16, 12))
+    keys, lengths = torch.tensor([[4, 7, 0]] * 16), torch.tensor([2] * 16)
+    optimizer = torch.optim.Adam(model.reader.parameters(), lr=1e-2)
+    first = None
+    for _ in range(60):
+        loss, exact = model.key_loss(inputs, keys, lengths)
+        first = float(loss.detach()) if first is None else first
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert float(loss.detach()) < first / 10 and bool(exact.all())
+
+
+def test_word_keys_turn_on_location_feeding(tmp_path):
+    decipher.train(two_pass_run(2, cipher="vigenere", key_length="3-5"), tmp_path / "v")
+    config = json.loads((tmp_path / "v" / "config.json").read_text())
+    assert config["model"]["max_key_len"] == 5 and config["model"]["feed_location"] is True
+    loaded = decipher.load(tmp_path / "v", device="cpu")
+    assert len(decipher.decrypt(loaded, "HELLOWORLD")) == len("HELLOWORLD")
+
+
+def test_two_pass_needs_unknown_mode():
+    run = two_pass_run(2)
+    run.data = DecipherDataConfig(cipher="caesar", key_mode="fixed")
+    with pytest.raises(UserError, match="needs --key-mode unknown"):
+        run.__post_init__()
+
+
+@pytest.mark.parametrize(
+    "flags, fragment",
+    [
+        (["--two-pass"], "needs --key-mode unknown"),
+        (["--two-pass", "--key-mode", "given"], "needs --key-mode unknown"),
+        (["--two-pass", "--key-mode", "unknown", "--impl", "scratch"], "drop --impl"),
+        (["--two-pass", "--key-mode", "unknown", "--feedback", "4"], "--feedback"),
+    ],
+)
+def test_two_pass_flag_misuse_exits_2(capsys, flags, fragment):
+    code, _, err = run_cli(["decipher", "train", *flags, "--dry-run"], capsys)
+    assert_one_line_error(code, err, fragment)
+
+
+def test_eval_reports_how_often_the_key_was_named(caesar_two_pass, capsys):
+    out = str(caesar_two_pass[0])
+    code, stdout, _ = run_cli(["decipher", "eval", out, "--lengths", "40,80", "--json"], capsys)
+    result = json.loads(stdout)
+    assert code == 0 and set(result["key_accuracy"]) == {"40", "80"}
+    code, stdout, _ = run_cli(["decipher", "eval", out, "--lengths", "40"], capsys)
+    assert code == 0 and "key named" in stdout
+
+
+def test_decipher_run_takes_no_key_and_keeps_length(caesar_two_pass, capsys):
+    out = str(caesar_two_pass[0])
+    code, stdout, _ = run_cli(["decipher", "run", out, "WKLV-LV-D-WHVW"], capsys)
+    assert code == 0 and len(stdout.strip()) == len("WKLV-LV-D-WHVW")
+    code, _, err = run_cli(["decipher", "run", out, "--key", "3", "ABC"], capsys)
+    assert_one_line_error(code, err, "takes no --key")
