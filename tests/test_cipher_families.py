@@ -148,3 +148,37 @@ def test_round_trip_for_every_family(data):
 def test_enigma_never_encrypts_a_letter_to_itself(key, text):
     ciphertext = get_cipher("enigma", key=key).encrypt(text)
     assert all(p != c for p, c in zip(text, ciphertext, strict=True))
+
+
+def load_enigma_bound():
+    """benchmarks/decipher_families/enigma_bound.py, which is a script, not a package."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "decipher_families" / "enigma_bound.py"
+    spec = importlib.util.spec_from_file_location("enigma_bound", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("key", [None, "rotors=IV,II,V reflector=C rings=BCD start=QEV"])
+def test_enigma_twins_agree_until_the_left_rotor_first_steps(key):
+    # The premise of the Enigma length bound: a machine with another left wiring (and the
+    # matching reflector) is indistinguishable until the left rotor moves, then differs.
+    bound = load_enigma_bound()
+    real = get_cipher("enigma", key=key)
+    other = bound.twin(real, list(range(26)))
+    assert sorted(other.reflector) == list(range(26))
+    assert all(other.reflector[other.reflector[i]] == i != other.reflector[i] for i in range(26))
+    positions, left_moves = [ord(c) - 65 for c in real.settings.start], None
+    for press in range(1, 2000):
+        positions = real.step(positions)
+        if positions[0] != ord(real.settings.start[0]) - 65:
+            left_moves = press
+            break
+    text = "".join(chr(65 + i % 26) for i in range(left_moves + 60))
+    mine, theirs = real.encrypt(text), other.encrypt(text)
+    assert mine[: left_moves - 1] == theirs[: left_moves - 1]
+    after = zip(mine[left_moves - 1 :], theirs[left_moves - 1 :], strict=True)
+    assert sum(a != b for a, b in after) > 30
