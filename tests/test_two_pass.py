@@ -8,7 +8,12 @@ import torch
 from rnnlab import decipher
 from rnnlab.decipher import DecipherDataConfig, DecipherRun
 from rnnlab.errors import UserError
-from rnnlab.models.twopass import TwoPassDecipherer, TwoPassModelConfig, same_keys
+from rnnlab.models.twopass import (
+    TwoPassDecipherer,
+    TwoPassModelConfig,
+    column_means,
+    same_keys,
+)
 from rnnlab.train import TrainConfig
 
 from .helpers import assert_one_line_error, run_cli
@@ -126,6 +131,7 @@ def test_two_pass_needs_unknown_mode():
         (["--two-pass", "--key-mode", "given"], "needs --key-mode unknown"),
         (["--two-pass", "--key-mode", "unknown", "--impl", "scratch"], "drop --impl"),
         (["--two-pass", "--key-mode", "unknown", "--feedback", "4"], "--feedback"),
+        (["--key-mode", "unknown", "--key-pooling", "periodic"], "is for --two-pass"),
     ],
 )
 def test_two_pass_flag_misuse_exits_2(capsys, flags, fragment):
@@ -148,3 +154,39 @@ def test_decipher_run_takes_no_key_and_keeps_length(caesar_two_pass, capsys):
     assert code == 0 and len(stdout.strip()) == len("WKLV-LV-D-WHVW")
     code, _, err = run_cli(["decipher", "run", out, "--key", "3", "ABC"], capsys)
     assert_one_line_error(code, err, "takes no --key")
+
+
+def test_column_means_average_every_nth_position():
+    features = torch.randn(2, 11, 3)
+    columns = column_means(features, n_max=4)
+    for n in range(1, 5):
+        for j in range(4):
+            expected = features[:, j::n].mean(1) if j < n else torch.zeros(2, 3)
+            torch.testing.assert_close(columns[:, n - 1, j], expected)
+
+
+def test_periodic_slots_follow_the_length_they_are_read_for():
+    torch.manual_seed(3)
+    config = TwoPassModelConfig(26, 26, 26, 6, hidden=8, reader_hidden=8, pooling="periodic")
+    model = TwoPassDecipherer(config)
+    inputs = torch.randint(0, 26, (4, 48))
+    as_three, _ = model.reader(inputs, torch.full((4,), 3))
+    as_five, lengths = model.reader(inputs, torch.full((4,), 5))
+    assert lengths.shape == (4, 7) and bool((lengths[:, 0] < -1e8).all())  # no 0-length key
+    assert not torch.allclose(as_three[:, :3], as_five[:, :3])
+    keys, guessed = model.guess_key(inputs)
+    assert bool(((guessed >= 1) & (guessed <= 6)).all()) and keys.shape == (4, 6)
+
+
+def test_periodic_pooling_trains_from_the_cli(tmp_path, capsys):
+    out = str(tmp_path / "p")
+    flags = ["--cipher", "vigenere", "--key-mode", "unknown", "--key-length", "3-5"]
+    flags += ["--two-pass", "--key-pooling", "periodic", "--plaintext", "english"]
+    flags += ["--hidden", "16", "--seq-len", "60", "--steps", "3", "--eval-every", "3"]
+    code, _, _ = run_cli(
+        ["decipher", "train", *flags, "--val-examples", "20", "--out", out], capsys
+    )
+    assert code == 0
+    assert (
+        json.loads((tmp_path / "p" / "config.json").read_text())["model"]["pooling"] == "periodic"
+    )

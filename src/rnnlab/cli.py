@@ -188,6 +188,8 @@ def decipher_model_config(args: argparse.Namespace):
     }
     if args.two_pass:
         return two_pass_model_config(args, tagger_only)
+    if args.key_pooling != "attention":
+        raise UserError("--key-pooling is for --two-pass")
     special = None
     if args.key_mode == "given":
         special = "--key-mode given"
@@ -250,6 +252,7 @@ def two_pass_model_config(args: argparse.Namespace, tagger_only: dict[str, bool]
         reader_hidden=args.hidden if args.hidden is not None else 128,
         reader_layers=args.layers,
         feed_location=args.feed_location,
+        pooling=args.key_pooling,
     )
 
 
@@ -492,6 +495,14 @@ def build_parser() -> Parser:
         action="store_true",
         help="unknown mode: a first pass names each message's key (trained on the keys the "
         "messages were made with), a second decrypts under it",
+    )
+    t.add_argument(
+        "--key-pooling",
+        default="attention",
+        choices=["attention", "periodic"],
+        help="--two-pass: how each key slot reads the message — attention (a learned query "
+        "per slot, assumes nothing) or periodic (slot j of a length-n key reads every n-th "
+        "character from j: keys that repeat, like vigenere's)",
     )
     t.add_argument(
         "--feedback",

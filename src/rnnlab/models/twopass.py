@@ -27,6 +27,8 @@ from torch import nn
 from rnnlab.errors import UserError
 from rnnlab.models.keyed import KeyedDecipherer, KeyedModelConfig
 
+POOLINGS = ("attention", "periodic")
+
 
 @dataclass
 class TwoPassModelConfig:
@@ -39,6 +41,14 @@ class TwoPassModelConfig:
     reader_layers: int = 2
     hidden: int = 256  # the decrypting (keyed) model
     attention: int = 64
+    # How slot j of the key gathers its evidence from the message:
+    #   attention  a learned query per slot over the whole message (assumes nothing);
+    #   periodic   for each candidate key length n, slot j reads the positions i with
+    #              i mod n == j, and the length is the n whose columns look most like
+    #              plaintext: the shape of a key that repeats (Vigenère, Beaufort). What is
+    #              learned is what a column of plaintext looks like and which key symbol
+    #              turns this column into one.
+    pooling: str = "attention"
     # None: decided when the key space is known — on for keys of several symbols (pass 2
     # must step through them, see KeyedModelConfig), off for one-symbol keys (nothing to
     # step through, and the fed loop costs 1.5x the training time).
@@ -58,6 +68,8 @@ class TwoPassModelConfig:
         ):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.pooling not in POOLINGS:
+            raise UserError(f"unknown key pooling {self.pooling!r}; use {', '.join(POOLINGS)}")
 
     def keyed(self) -> KeyedModelConfig:
         """The config of pass 2."""
@@ -77,15 +89,32 @@ class TwoPassModelConfig:
 
 
 class KeyReader(nn.Module):
-    """Ciphertext -> logits for each key slot's symbol and for the key's length."""
+    """Ciphertext -> logits for each key slot's symbol and for the key's length.
+
+    Pass `lengths` (the true key lengths, in training) to read the slots as a key of that
+    length; without it the slots are read for the most likely length. Only the periodic
+    pooling's slots depend on the length."""
 
     def __init__(self, c: TwoPassModelConfig) -> None:
         super().__init__()
+        self.pooling = c.pooling
+        self.max_key_len = c.max_key_len
         self.embed = nn.Embedding(c.in_vocab_size, c.embedding)
         self.rnn = nn.LSTM(
             c.embedding, c.reader_hidden, c.reader_layers, batch_first=True, bidirectional=True
         )
         width = 2 * c.reader_hidden
+        if c.pooling == "periodic":
+            # A column is pooled from the symbols themselves as well as the LSTM's reading:
+            # the LSTM mixes in neighbours, which belong to other columns.
+            width += c.embedding
+            self.column_score = nn.Sequential(
+                nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 1)
+            )
+            self.slot_head = nn.Sequential(
+                nn.Linear(width, width), nn.ReLU(), nn.Linear(width, c.key_vocab_size)
+            )
+            return
         # One learned query per slot: slot j gathers what it needs from the whole message.
         self.slot_queries = nn.Parameter(torch.randn(c.max_key_len, width) / width**0.5)
         self.slot_head = nn.Sequential(
@@ -95,15 +124,50 @@ class KeyReader(nn.Module):
             nn.Linear(width, width), nn.ReLU(), nn.Linear(width, c.max_key_len + 1)
         )
 
-    def forward(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, inputs: torch.Tensor, lengths: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """inputs (batch, time) -> slot logits (batch, slots, key_vocab), length logits
         (batch, max_key_len + 1)."""
-        out, _ = self.rnn(self.embed(inputs))  # (B, T, W)
+        x = self.embed(inputs)
+        out, _ = self.rnn(x)  # (B, T, W)
+        if self.pooling == "periodic":
+            return self._periodic(torch.cat([out, x], dim=-1), lengths)
         mean = out.mean(dim=1)  # what every slot and the length see: the whole message
         weights = torch.einsum("btw,sw->bst", out, self.slot_queries).softmax(-1)
         pooled = torch.einsum("bst,btw->bsw", weights, out)
         slots = torch.cat([pooled, mean[:, None].expand_as(pooled)], dim=-1)
         return self.slot_head(slots), self.length_head(mean)
+
+    def _periodic(
+        self, features: torch.Tensor, lengths: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        n_max = self.max_key_len
+        columns = column_means(features, n_max)  # (B, n, j, F)
+        n = torch.arange(1, n_max + 1, device=features.device)
+        j = torch.arange(n_max, device=features.device)
+        scores = self.column_score(columns).squeeze(-1)  # (B, n, j)
+        real = j[None, :] < n[:, None]  # (n, j): column j exists for length n
+        length_logits = (scores * real).sum(-1) / real.sum(-1)  # mean over real columns
+        length_logits = torch.cat(
+            [length_logits.new_full((len(features), 1), -1e9), length_logits], 1
+        )
+        if lengths is None:
+            lengths = length_logits[:, 1:].argmax(-1) + 1
+        chosen = columns[torch.arange(len(features)), lengths - 1]  # (B, j, F)
+        return self.slot_head(chosen), length_logits
+
+
+def column_means(features: torch.Tensor, n_max: int) -> torch.Tensor:
+    """features (B, T, F) -> (B, n_max, n_max, F): entry [b, n-1, j] is the mean of the
+    features at positions t with t mod n == j (zero where j >= n, or the column is empty)."""
+    device = features.device
+    n = torch.arange(1, n_max + 1, device=device)
+    t = torch.arange(features.shape[1], device=device)
+    j = torch.arange(n_max, device=device)
+    member = (t[None, None, :] % n[:, None, None] == j[None, :, None]).to(features.dtype)
+    member = member / member.sum(-1, keepdim=True).clamp(min=1)
+    return torch.einsum("njt,btf->bnjf", member, features)
 
 
 def same_keys(
@@ -134,7 +198,7 @@ class TwoPassDecipherer(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Pass 1's loss against the true keys (cross-entropy per real slot, plus the
         length), and which rows it would guess exactly."""
-        slot_logits, length_logits = self.reader(inputs)
+        slot_logits, length_logits = self.reader(inputs, key_lengths)
         slots = torch.arange(keys.shape[1], device=keys.device)
         valid = slots[None, :] < key_lengths[:, None]
         slot_loss = F.cross_entropy(slot_logits[valid], keys[valid])
