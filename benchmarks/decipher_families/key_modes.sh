@@ -40,3 +40,19 @@ run sub_unk 100,256,1000 --cipher substitution --key-mode unknown --plaintext en
     --bidirectional --layers 2 --hidden 128 --seq-len 256 --batch-size 32 --steps 600 \
     --eval-every 200
 run enigma_fixed 32,64,128,320 --cipher enigma --hidden 256 --steps 3000 --eval-every 1000
+# third session: the two-pass model (pass 1 names each message's key, pass 2 decrypts under
+# it); caesar with two threads, the vigenère runs with one, two runs sharing the machine.
+unset OMP_NUM_THREADS MKL_NUM_THREADS
+run caesar_2pass 40,80,400 --cipher caesar --key-mode unknown --plaintext english \
+    --two-pass --layers 2 --seq-len 40 --steps 3000 --schedule cosine --eval-every 500
+rnnlab decipher eval "$out/caesar_2pass" --lengths 40 --examples 5000 --seed 99 --json
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+run vig_2pass_periodic 200,400,2000 --cipher vigenere --key-mode unknown --key-length 3-8 \
+    --plaintext english --two-pass --key-pooling periodic --no-feed-location --layers 1 \
+    --hidden 64 --seq-len 200 --batch-size 32 --steps 1500 --schedule cosine --eval-every 250 \
+    --val-examples 500
+run vig_2pass_attention 200,400 --cipher vigenere --key-mode unknown --key-length 3-8 \
+    --plaintext english --two-pass --no-feed-location --layers 1 --hidden 64 --seq-len 200 \
+    --batch-size 32 --steps 1500 --schedule cosine --eval-every 250 --val-examples 500
+python benchmarks/decipher_families/enigma_bound.py --twins 500 \
+    --json benchmarks/decipher_families/enigma-bound.json
