@@ -190,3 +190,30 @@ def test_periodic_pooling_trains_from_the_cli(tmp_path, capsys):
     assert (
         json.loads((tmp_path / "p" / "config.json").read_text())["model"]["pooling"] == "periodic"
     )
+
+
+def test_symbol_profiles_follow_the_symbols_not_their_names():
+    # Relabel the ciphertext symbols: each symbol's profile moves with it, unchanged.
+    from rnnlab.models.twopass import SymbolProfiles
+
+    torch.manual_seed(4)
+    profiles = SymbolProfiles(features=5, vocab=26, rounds=2, width=16)
+    inputs = torch.randint(0, 26, (3, 90))
+    features = torch.randn(3, 90, 5)  # features of positions, the same after relabelling
+    relabel = torch.randperm(26)
+    before = profiles(inputs, features)
+    after = profiles(relabel[inputs], features)
+    torch.testing.assert_close(after[:, relabel], before)
+
+
+def test_symbol_pooling_reads_a_table_key_and_pass_two_reads_slot_positions():
+    config = TwoPassModelConfig(26, 26, 26, 26, hidden=16, reader_hidden=8, pooling="symbol")
+    model = TwoPassDecipherer(config)
+    assert model.decipherer.config.read_slots
+    inputs = torch.randint(0, 26, (2, 64))
+    slot_logits, length_logits = model.reader(inputs)
+    assert slot_logits.shape == (2, 26, 26) and length_logits.shape == (2, 27)
+    table = torch.stack([torch.randperm(26), torch.randperm(26)])
+    loss, _ = model.key_loss(inputs, table, torch.tensor([26, 26]))
+    loss.backward()
+    assert model.reader.symbols.start[0].weight.grad is not None

@@ -499,10 +499,12 @@ def build_parser() -> Parser:
     t.add_argument(
         "--key-pooling",
         default="attention",
-        choices=["attention", "periodic"],
+        choices=["attention", "periodic", "symbol"],
         help="--two-pass: how each key slot reads the message — attention (a learned query "
-        "per slot, assumes nothing) or periodic (slot j of a length-n key reads every n-th "
-        "character from j: keys that repeat, like vigenere's)",
+        "per slot, assumes nothing), periodic (slot j of a length-n key reads every n-th "
+        "character from j: keys that repeat, like vigenere's) or symbol (each ciphertext "
+        "symbol's frequency and bigram neighbours: keys that are a table, like "
+        "substitution's)",
     )
     t.add_argument(
         "--feedback",

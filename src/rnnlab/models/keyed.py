@@ -41,6 +41,10 @@ class KeyedModelConfig:
     # attention, as in Chorowski et al. 2015): the next key slot becomes a function of the
     # last one instead of a count the state must keep exact for thousands of steps.
     feed_location: bool = False
+    # Read each slot's position along with its content. A key that is a table (the
+    # ciphertext symbol for each plaintext symbol) is answered by *where* the ciphertext
+    # symbol sits, which the content alone does not say.
+    read_slots: bool = False
 
     def __post_init__(self) -> None:
         for name in ("in_vocab_size", "out_vocab_size", "key_vocab_size", "max_key_len"):
@@ -63,6 +67,8 @@ class KeyedDecipherer(nn.Module):
         self.key_embed = nn.Embedding(c.key_vocab_size, c.embedding)
         self.slot_embed = nn.Embedding(c.max_key_len, c.embedding)
         self.length_embed = nn.Embedding(c.max_key_len + 1, c.embedding)
+        if c.read_slots:
+            self.slot_value = nn.Embedding(c.max_key_len, c.embedding)
         self.init_state = nn.Linear(2 * c.embedding, 2 * c.hidden)
         if c.feed_location:
             self.cell = nn.LSTMCell(c.embedding + c.max_key_len, c.hidden)
@@ -89,6 +95,8 @@ class KeyedDecipherer(nn.Module):
         valid = slots[None, :] < key_lengths[:, None]
         content = self.key_embed(keys)
         addresses = self.memory_key(content + self.slot_embed(slots)[None])
+        if self.config.read_slots:
+            content = content + self.slot_value(slots)[None]
         return content, addresses, valid
 
     def initial_state(

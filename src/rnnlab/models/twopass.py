@@ -27,7 +27,7 @@ from torch import nn
 from rnnlab.errors import UserError
 from rnnlab.models.keyed import KeyedDecipherer, KeyedModelConfig
 
-POOLINGS = ("attention", "periodic")
+POOLINGS = ("attention", "periodic", "symbol")
 
 
 @dataclass
@@ -48,7 +48,13 @@ class TwoPassModelConfig:
     #              plaintext: the shape of a key that repeats (Vigenère, Beaufort). What is
     #              learned is what a column of plaintext looks like and which key symbol
     #              turns this column into one.
+    #   symbol     every ciphertext symbol gets a profile — how often it occurs, which
+    #              symbols it follows and precedes (the bigram table), what the LSTM read
+    #              around it — refined by a few rounds of passing profiles along the bigram
+    #              table; slot j then picks the symbol whose profile fits plaintext symbol j
+    #              best: the shape of a key that is a table (simple substitution).
     pooling: str = "attention"
+    symbol_rounds: int = 3  # rounds of passing profiles along the bigram table
     # None: decided when the key space is known — on for keys of several symbols (pass 2
     # must step through them, see KeyedModelConfig), off for one-symbol keys (nothing to
     # step through, and the fed loop costs 1.5x the training time).
@@ -82,6 +88,9 @@ class TwoPassModelConfig:
             hidden=self.hidden,
             attention=self.attention,
             feed_location=bool(self.feed_location),
+            # A table key answers "which slot holds this symbol?": the slot's identity is
+            # the plaintext, so pass 2 must read it along with the slot's content.
+            read_slots=self.pooling == "symbol",
         )
 
     def to_dict(self) -> dict:
@@ -115,6 +124,12 @@ class KeyReader(nn.Module):
                 nn.Linear(width, width), nn.ReLU(), nn.Linear(width, c.key_vocab_size)
             )
             return
+        if c.pooling == "symbol":
+            self.symbols = SymbolProfiles(width + c.embedding, c.in_vocab_size, c.symbol_rounds)
+            profile = self.symbols.width
+            self.slot_head = nn.Linear(profile, c.max_key_len)  # symbol c -> logit per slot
+            self.length_head = nn.Linear(profile, c.max_key_len + 1)
+            return
         # One learned query per slot: slot j gathers what it needs from the whole message.
         self.slot_queries = nn.Parameter(torch.randn(c.max_key_len, width) / width**0.5)
         self.slot_head = nn.Sequential(
@@ -133,6 +148,11 @@ class KeyReader(nn.Module):
         out, _ = self.rnn(x)  # (B, T, W)
         if self.pooling == "periodic":
             return self._periodic(torch.cat([out, x], dim=-1), lengths)
+        if self.pooling == "symbol":
+            profiles = self.symbols(inputs, torch.cat([out, x], dim=-1))  # (B, V, P)
+            # slot j's distribution over symbols: which ciphertext symbol stands for j
+            slot_logits = self.slot_head(profiles).transpose(1, 2)  # (B, slots, V)
+            return slot_logits, self.length_head(profiles.mean(1))
         mean = out.mean(dim=1)  # what every slot and the length see: the whole message
         weights = torch.einsum("btw,sw->bst", out, self.slot_queries).softmax(-1)
         pooled = torch.einsum("bst,btw->bsw", weights, out)
@@ -156,6 +176,49 @@ class KeyReader(nn.Module):
             lengths = length_logits[:, 1:].argmax(-1) + 1
         chosen = columns[torch.arange(len(features)), lengths - 1]  # (B, j, F)
         return self.slot_head(chosen), length_logits
+
+
+class SymbolProfiles(nn.Module):
+    """Per ciphertext symbol, a profile vector that does not depend on which symbol it is.
+
+    A substitution key relabels the symbols, so what identifies plaintext letter j is not
+    a ciphertext symbol's name but its behaviour: its frequency, how often it doubles, the
+    symbols around it and *their* behaviour. The profile starts from the symbol's frequency,
+    its doubling rate and the mean of the LSTM's features where it occurs, and each round
+    adds what its bigram neighbours' profiles say (weighted by the bigram counts, in each
+    direction). Nothing here names a symbol, so the same weights read every key.
+    """
+
+    def __init__(self, features: int, vocab: int, rounds: int, width: int = 128) -> None:
+        super().__init__()
+        self.vocab = vocab
+        self.width = width
+        self.start = nn.Sequential(nn.Linear(features + 2, width), nn.ReLU())
+        self.rounds = nn.ModuleList(
+            nn.Sequential(nn.Linear(3 * width, width), nn.ReLU(), nn.Linear(width, width))
+            for _ in range(rounds)
+        )
+        self.norms = nn.ModuleList(nn.LayerNorm(width) for _ in range(rounds))
+
+    def forward(self, inputs: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """inputs (B, T) ids, features (B, T, F) -> profiles (B, vocab, width)."""
+        onehot = F.one_hot(inputs, self.vocab).to(features.dtype)  # (B, T, V)
+        counts = onehot.sum(1)  # (B, V)
+        frequency = counts / inputs.shape[1]
+        mean_features = torch.einsum("btv,btf->bvf", onehot, features) / counts.clamp(
+            min=1
+        ).unsqueeze(-1)
+        # bigrams[b, c, d]: how often symbol c is followed by d, per character
+        bigrams = torch.einsum("btc,btd->bcd", onehot[:, :-1], onehot[:, 1:])
+        bigrams = bigrams / max(inputs.shape[1] - 1, 1)
+        doubles = torch.diagonal(bigrams, dim1=1, dim2=2)
+        scale = self.vocab  # bigram rates are ~1/V^2; lift them to order-one weights
+        h = self.start(torch.cat([mean_features, frequency[..., None], doubles[..., None]], -1))
+        for update, norm in zip(self.rounds, self.norms, strict=True):
+            after = torch.einsum("bcd,bdw->bcw", bigrams, h) * scale  # what follows c
+            before = torch.einsum("bdc,bdw->bcw", bigrams, h) * scale  # what precedes c
+            h = norm(h + update(torch.cat([h, after, before], dim=-1)))
+        return h
 
 
 def column_means(features: torch.Tensor, n_max: int) -> torch.Tensor:
