@@ -51,6 +51,9 @@ run vig_2pass_periodic 200,400,2000 --cipher vigenere --key-mode unknown --key-l
     --plaintext english --two-pass --key-pooling periodic --no-feed-location --layers 1 \
     --hidden 64 --seq-len 200 --batch-size 32 --steps 1500 --schedule cosine --eval-every 250 \
     --val-examples 500
+run vig_2pass_periodic_fed 200,400,2000 --cipher vigenere --key-mode unknown --key-length 3-8 \
+    --plaintext english --two-pass --key-pooling periodic --layers 1 --hidden 64 --seq-len 200 \
+    --batch-size 32 --steps 1500 --schedule cosine --eval-every 250 --val-examples 500
 run vig_2pass_attention 200,400 --cipher vigenere --key-mode unknown --key-length 3-8 \
     --plaintext english --two-pass --no-feed-location --layers 1 --hidden 64 --seq-len 200 \
     --batch-size 32 --steps 1500 --schedule cosine --eval-every 250 --val-examples 500
