@@ -217,3 +217,48 @@ def test_symbol_pooling_reads_a_table_key_and_pass_two_reads_slot_positions():
     loss, _ = model.key_loss(inputs, table, torch.tensor([26, 26]))
     loss.backward()
     assert model.reader.symbols.start[0].weight.grad is not None
+
+
+def test_uniform_drill_reuses_each_rows_key_and_leaves_the_batch_unchanged():
+    import numpy as np
+
+    from rnnlab.ciphers import get_cipher
+    from rnnlab.ciphers.keygen import KeySpace
+    from rnnlab.data.keyed import keyed_messages
+
+    space = KeySpace("substitution", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    plain = np.random.default_rng(0).integers(0, 26, size=(4, 30))
+    plain_batch = keyed_messages(space, plain, np.random.default_rng(1), held_out=False)
+    drilled = keyed_messages(space, plain, np.random.default_rng(1), held_out=False, uniform=True)
+    assert plain_batch.uniform is None
+    torch.testing.assert_close(drilled.inputs, plain_batch.inputs)  # same draws, same batch
+    torch.testing.assert_close(drilled.uniform.keys, drilled.keys)
+    for row in range(4):
+        key = "".join(chr(65 + int(i)) for i in drilled.keys[row])
+        cipher = get_cipher("substitution", key=key)
+        again = cipher.encrypt_ids(drilled.uniform.targets[row].numpy()[None])[0]
+        assert again.tolist() == drilled.uniform.inputs[row].tolist()
+    assert drilled.to(torch.device("cpu")).uniform is not None
+
+
+def test_symbol_pooled_training_adds_the_drill_to_the_loss():
+    import numpy as np
+
+    from rnnlab.ciphers.keygen import KeySpace
+    from rnnlab.data.keyed import keyed_messages
+
+    torch.manual_seed(5)
+    config = TwoPassModelConfig(26, 26, 26, 26, hidden=16, reader_hidden=8, pooling="symbol")
+    assert config.uniform_drill and not TwoPassModelConfig(26, 26, 26, 3).uniform_drill
+    model = TwoPassDecipherer(config)
+    space = KeySpace("substitution", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    plain = np.random.default_rng(0).integers(0, 26, size=(4, 30))
+    batch = keyed_messages(space, plain, np.random.default_rng(1), held_out=False, uniform=True)
+    uniform = batch.uniform
+    task = decipher.DecipherTask(source=None)
+    with_drill, _ = task.loss(model, batch)
+    batch.uniform = None
+    without, _ = task.loss(model, batch)
+    drill = model(uniform.inputs, uniform.keys, uniform.key_lengths)[0]
+    expected = torch.nn.functional.cross_entropy(drill.flatten(0, 1), uniform.targets.flatten())
+    torch.testing.assert_close(with_drill, without + expected)

@@ -146,6 +146,9 @@ class DecipherTask:
             # (batch_logits), pass 1 learns to name that key.
             key_loss, exact = model.key_loss(batch.inputs, *require_keys(batch))
             loss = loss + key_loss
+            if batch.uniform is not None:  # pass 2 applies the same keys to random text
+                drill = batch_logits(model, batch.uniform)
+                loss = loss + F.cross_entropy(drill.flatten(0, 1), batch.uniform.targets.flatten())
             stats["keys_right"] = float(exact.sum())
         return loss, stats
 
@@ -366,6 +369,8 @@ def train(
         run.model.max_key_len = source.space.max_symbols
     if isinstance(run.model, TwoPassModelConfig) and run.model.feed_location is None:
         run.model.feed_location = run.model.max_key_len > 1
+    if isinstance(run.model, TwoPassModelConfig) and isinstance(source, KeyedStream):
+        source.uniform = run.model.uniform_drill
     torch.manual_seed(run.train.seed)  # the model's initial weights follow the seed
     model = build_model(run.model)
     trainer = Trainer(

@@ -20,6 +20,9 @@ class Batch:
     # and each key's length. None for one fixed key.
     keys: torch.Tensor | None = None  # (batch, max key length) int64
     key_lengths: torch.Tensor | None = None  # (batch,) int64
+    # The same keys over uniformly random plaintext (two-pass models with table keys): pass
+    # 2 learns to apply a key from these, where no language prior can stand in for it.
+    uniform: Batch | None = None
 
     def to(self, device: torch.device) -> Batch:
         # lengths stay on the CPU: pack_padded_sequence wants them there.
@@ -33,6 +36,7 @@ class Batch:
             self.reset_state,
             move(self.keys),
             move(self.key_lengths),
+            None if self.uniform is None else self.uniform.to(device),
         )
 
     @property

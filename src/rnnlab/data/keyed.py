@@ -19,22 +19,38 @@ from rnnlab.vocab import Vocab
 
 
 def keyed_messages(
-    space: KeySpace, plain: np.ndarray, rng: np.random.Generator, held_out: bool
+    space: KeySpace,
+    plain: np.ndarray,
+    rng: np.random.Generator,
+    held_out: bool,
+    uniform: bool = False,
 ) -> Batch:
-    """Encrypt each row of `plain` under its own random key; the batch carries the keys."""
+    """Encrypt each row of `plain` under its own random key; the batch carries the keys
+    (and with `uniform`, the same keys over uniformly random plaintext as `batch.uniform`)."""
     ciphers = [space.draw_cipher(rng, held_out) for _ in range(len(plain))]
-    pairs = zip(ciphers, plain, strict=True)
-    cipher_ids = np.stack([c.encrypt_ids(row[None])[0] for c, row in pairs])
     symbols = [key_symbols(c) for c in ciphers]
     keys = np.zeros((len(plain), space.max_symbols), dtype=np.int64)
     for row, sym in enumerate(symbols):
         keys[row, : len(sym)] = sym
-    return Batch(
-        torch.from_numpy(cipher_ids.astype(np.int64)),
-        torch.from_numpy(plain.copy()),
-        keys=torch.from_numpy(keys),
-        key_lengths=torch.tensor([len(s) for s in symbols], dtype=torch.int64),
-    )
+    key_tensors = {
+        "keys": torch.from_numpy(keys),
+        "key_lengths": torch.tensor([len(s) for s in symbols], dtype=torch.int64),
+    }
+
+    def encrypted(rows: np.ndarray) -> Batch:
+        cipher_ids = np.stack(
+            [c.encrypt_ids(r[None])[0] for c, r in zip(ciphers, rows, strict=True)]
+        )
+        return Batch(
+            torch.from_numpy(cipher_ids.astype(np.int64)),
+            torch.from_numpy(rows.copy()),
+            **key_tensors,
+        )
+
+    batch = encrypted(plain)
+    if uniform:
+        batch.uniform = encrypted(rng.integers(0, space.m, size=plain.shape, dtype=np.int64))
+    return batch
 
 
 def fresh_keyed_messages(
@@ -61,6 +77,7 @@ class KeyedStream:
         self.seq_len = seq_len
         self.batch_size = batch_size
         self.seed = seed
+        self.uniform = False  # also hand out each batch's keys over uniform plaintext
         self.val = fresh_keyed_messages(space, plaintext, val_examples, seq_len, seed, STREAM_VAL)
 
     @property
@@ -74,4 +91,4 @@ class KeyedStream:
     def train_batch(self, step: int) -> Batch:
         rng = np.random.default_rng([self.seed, STREAM_TRAIN, step])
         plain = self.plaintext.messages(rng, self.batch_size, self.seq_len, TRAIN)
-        return keyed_messages(self.space, plain, rng, held_out=False)
+        return keyed_messages(self.space, plain, rng, held_out=False, uniform=self.uniform)
