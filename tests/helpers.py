@@ -21,6 +21,19 @@ def tiny_run(steps: int = 20, **model_kw) -> DecipherRun:
     )
 
 
+def train_shared(tmp_path_factory, name: str, run: DecipherRun) -> tuple[Path, dict]:
+    """Train `run` once for a module's tests (one thread: the tests run side by side with
+    nothing else, and small models gain nothing from two)."""
+    import torch
+
+    from rnnlab import decipher
+
+    out = tmp_path_factory.mktemp(name) / "run"
+    torch.set_num_threads(1)
+    _, result = decipher.train(run, out)
+    return out, result
+
+
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     """Run `rnnlab ARGS` in-process; returns (exit code, stdout, stderr)."""
     try:

@@ -18,7 +18,7 @@ from rnnlab.models.feedback import FeedbackDecipherer, FeedbackModelConfig
 from rnnlab.models.keyed import KeyedModelConfig
 from rnnlab.train import TrainConfig
 
-from .helpers import assert_one_line_error, run_cli
+from .helpers import assert_one_line_error, run_cli, train_shared
 
 LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -136,10 +136,7 @@ def keyed_run(tmp_steps: int, hidden: int = 64) -> DecipherRun:
 
 @pytest.fixture(scope="module")
 def keyed_model(tmp_path_factory):
-    out = tmp_path_factory.mktemp("keyed") / "run"
-    torch.set_num_threads(1)
-    _, result = decipher.train(keyed_run(150), out)
-    return out, result
+    return train_shared(tmp_path_factory, "keyed", keyed_run(150))
 
 
 def test_given_mode_model_learns_held_out_keys_well_above_chance(keyed_model):

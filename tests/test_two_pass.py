@@ -16,7 +16,7 @@ from rnnlab.models.twopass import (
 )
 from rnnlab.train import TrainConfig
 
-from .helpers import assert_one_line_error, run_cli
+from .helpers import assert_one_line_error, run_cli, train_shared
 
 
 def two_pass_run(steps: int, cipher: str = "caesar", key_length: str | None = None, **model):
@@ -37,10 +37,7 @@ def two_pass_run(steps: int, cipher: str = "caesar", key_length: str | None = No
 
 @pytest.fixture(scope="module")
 def caesar_two_pass(tmp_path_factory):
-    out = tmp_path_factory.mktemp("two_pass") / "run"
-    torch.set_num_threads(1)
-    _, result = decipher.train(two_pass_run(200), out)
-    return out, result
+    return train_shared(tmp_path_factory, "two_pass", two_pass_run(200))
 
 
 def test_two_pass_learns_to_name_caesar_keys_from_english(caesar_two_pass):
