@@ -136,6 +136,11 @@ class KeyReader(nn.Module):
             )
             return
         if c.pooling == "symbol":
+            if c.key_vocab_size != c.in_vocab_size:
+                raise UserError(
+                    "--key-pooling symbol reads keys made of the ciphertext's own symbols "
+                    "(a substitution table)"
+                )
             self.symbols = SymbolProfiles(width + c.embedding, c.in_vocab_size, c.symbol_rounds)
             profile = self.symbols.width
             self.slot_head = nn.Linear(profile, c.max_key_len)  # symbol c -> logit per slot
@@ -197,7 +202,10 @@ class SymbolProfiles(nn.Module):
     symbols around it and *their* behaviour. The profile starts from the symbol's frequency,
     its doubling rate and the mean of the LSTM's features where it occurs, and each round
     adds what its bigram neighbours' profiles say (weighted by the bigram counts, in each
-    direction). Nothing here names a symbol, so the same weights read every key.
+    direction). Nothing in this module names a symbol: relabel the symbols and each
+    profile moves with its symbol (tested). The features it is handed may name them (the
+    reader's embedding and LSTM do), but under random keys a name carries no information
+    about the key, so all that can be learned from them is what holds for every naming.
     """
 
     def __init__(self, features: int, vocab: int, rounds: int, width: int = 128) -> None:
