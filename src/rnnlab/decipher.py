@@ -144,12 +144,11 @@ class DecipherTask:
         if isinstance(model, TwoPassDecipherer):
             # Both passes learn from every batch: pass 2 decrypts under the true key
             # (batch_logits), pass 1 learns to name that key.
-            key_loss, exact = model.key_loss(batch.inputs, *require_keys(batch))
+            key_loss, _ = model.key_loss(batch.inputs, *require_keys(batch))
             loss = loss + key_loss
             if batch.uniform is not None:  # pass 2 applies the same keys to random text
                 drill = batch_logits(model, batch.uniform)
                 loss = loss + F.cross_entropy(drill.flatten(0, 1), batch.uniform.targets.flatten())
-            stats["keys_right"] = float(exact.sum())
         return loss, stats
 
     def evaluate(self, model: Model) -> dict[str, float]:
