@@ -259,3 +259,38 @@ def test_symbol_pooled_training_adds_the_drill_to_the_loss():
     drill = model(uniform.inputs, uniform.keys, uniform.key_lengths)[0]
     expected = torch.nn.functional.cross_entropy(drill.flatten(0, 1), uniform.targets.flatten())
     torch.testing.assert_close(with_drill, without + expected)
+
+
+@pytest.mark.parametrize(
+    "family, key",
+    [
+        ("caesar", "7"),
+        ("affine", "5,8"),
+        ("substitution", "QWERTYUIOPASDFGHJKLZXCVBNM"),
+        ("vigenere", "LEMON"),
+        ("autokey", "QUEENLY"),
+    ],
+)
+def test_key_text_inverts_key_symbols(family, key):
+    from rnnlab.ciphers import get_cipher
+    from rnnlab.ciphers.keygen import key_symbols, key_text
+
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    cipher = get_cipher(family, key=key, alphabet=alphabet)
+    again = get_cipher(family, key=key_text(family, alphabet, key_symbols(cipher)))
+    assert key_symbols(again) == key_symbols(cipher)
+
+
+def test_show_key_names_the_key_on_stderr_and_keeps_stdout_plain(caesar_two_pass, capsys):
+    out = str(caesar_two_pass[0])
+    code, stdout, err = run_cli(["decipher", "run", out, "--show-key", "WKLV-LV-D-WHVW"], capsys)
+    assert code == 0 and len(stdout.strip()) == len("WKLV-LV-D-WHVW")
+    assert err.startswith("key: ") and 0 <= int(err.split()[1]) < 27
+
+
+def test_show_key_needs_a_two_pass_model(tmp_path, capsys):
+    from .helpers import tiny_run
+
+    decipher.train(tiny_run(steps=2), tmp_path / "fixed")
+    code, _, err = run_cli(["decipher", "run", str(tmp_path / "fixed"), "--show-key", "AB"], capsys)
+    assert_one_line_error(code, err, "--show-key needs a --two-pass model")

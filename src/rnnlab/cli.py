@@ -286,8 +286,17 @@ def cmd_decipher_run(args: argparse.Namespace) -> None:
 
     loaded = decipher.load(args.dir, device=args.device)
     decipher.key_tensors(loaded, args.key)  # a missing or unneeded key fails before reading
+    if args.show_key and loaded.config.get("architecture") != "twopass":
+        raise UserError("--show-key needs a --two-pass model (the only kind that names a key)")
     text = read_text_arg(args.text)
-    write_lines(text, lambda line: decipher.decrypt(loaded, line, key=args.key))
+
+    def transform(line: str) -> str:
+        if args.show_key and line:
+            # stderr, so that stdout stays the plaintext alone, line for line
+            print(f"key: {decipher.named_key(loaded, line)}", file=sys.stderr)
+        return decipher.decrypt(loaded, line, key=args.key)
+
+    write_lines(text, transform)
 
 
 # -- rnnlab lm …  ---------------------------------------------------------------------
@@ -592,6 +601,11 @@ def build_parser() -> Parser:
     r.add_argument("text", nargs="?", metavar="TEXT", help="ciphertext, or - for stdin")
     r.add_argument(
         "--key", default=None, help="the message's key (models trained with --key-mode given)"
+    )
+    r.add_argument(
+        "--show-key",
+        action="store_true",
+        help="two-pass models: print the key named for each line on stderr",
     )
     r.add_argument("--device", default="auto", help="auto, cpu or cuda")
     r.set_defaults(func=cmd_decipher_run)

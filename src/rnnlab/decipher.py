@@ -16,7 +16,7 @@ import torch.nn.functional as F
 import rnnlab
 from rnnlab import checkpoint as ckpt
 from rnnlab.ciphers import Alphabet, Cipher, cipher_class, get_cipher
-from rnnlab.ciphers.keygen import KeySpace, key_symbols, parse_key_length
+from rnnlab.ciphers.keygen import KeySpace, key_symbols, key_text, parse_key_length
 from rnnlab.data.batch import IGNORE_INDEX, Batch
 from rnnlab.data.keyed import KeyedStream, fresh_keyed_messages
 from rnnlab.data.parallel import (
@@ -478,6 +478,23 @@ def decrypt(loaded: LoadedDecipherer, text: str, key: str | None = None, chunk: 
     with torch.no_grad():
         predicted = predict(loaded.model, ids, keys, key_lengths, chunk=chunk)
     return loaded.out_vocab.decode(predicted[0].cpu().tolist())
+
+
+def named_key(loaded: LoadedDecipherer, text: str) -> str:
+    """The key a two-pass model names for `text`, in the family's --key syntax."""
+    model = loaded.model
+    if not isinstance(model, TwoPassDecipherer):
+        raise UserError("only a --two-pass model names the key it decrypts under")
+    if not text:
+        raise UserError("an empty line has no key to name")
+    if loaded.in_vocab.unknown_chars(text):
+        raise unseen_char_error(text, loaded.in_vocab)
+    ids = torch.from_numpy(loaded.in_vocab.encode(text)).unsqueeze(0).to(loaded.device)
+    with torch.no_grad():
+        keys, lengths = model.guess_key(ids[:, :KEY_WINDOW])
+    space = loaded.key_space
+    symbols = keys[0, : int(lengths[0])].tolist()
+    return key_text(space.family, space.alphabet, symbols)
 
 
 def evaluate(

@@ -143,3 +143,14 @@ def key_symbols(cipher: Cipher) -> list[int]:
     if name in WORD_FAMILIES:
         return list(cipher.shifts)  # type: ignore[attr-defined]
     raise UserError(f"{name} keys cannot be given to a model; use --key-mode fixed")
+
+
+def key_text(family: str, alphabet: str, symbols: list[int]) -> str:
+    """The inverse of `key_symbols`: symbols as the family's --key syntax."""
+    if family == "caesar":
+        return str(symbols[0])
+    if family == "affine":
+        return f"{symbols[0]},{symbols[1]}"
+    if family == "substitution" or family in WORD_FAMILIES:
+        return "".join(alphabet[i] for i in symbols)
+    raise UserError(f"{family} keys are not read as symbols")
