@@ -294,3 +294,13 @@ def test_show_key_needs_a_two_pass_model(tmp_path, capsys):
     decipher.train(tiny_run(steps=2), tmp_path / "fixed")
     code, _, err = run_cli(["decipher", "run", str(tmp_path / "fixed"), "--show-key", "AB"], capsys)
     assert_one_line_error(code, err, "--show-key needs a --two-pass model")
+
+
+def test_validation_line_shows_how_often_the_key_was_named(capsys):
+    from rnnlab.progress import TrainingProgress
+
+    record = {"step": 5, "loss": 0.5, "accuracy": 0.9, "message_accuracy": 0.8}
+    TrainingProgress(quiet=False).on_eval(record | {"key_accuracy": 0.75})
+    TrainingProgress(quiet=False).on_eval(record)
+    first, second = capsys.readouterr().out.splitlines()
+    assert "key named 75.00%" in first and "key named" not in second

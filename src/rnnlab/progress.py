@@ -49,6 +49,8 @@ class TrainingProgress(Callbacks):
             parts.append(f"char acc {percent(record['accuracy'])}")
         if "message_accuracy" in record:
             parts.append(f"message acc {percent(record['message_accuracy'])}")
+        if "key_accuracy" in record:  # two-pass models: keys named exactly
+            parts.append(f"key named {percent(record['key_accuracy'])}")
         tqdm.write("  ".join(parts))
 
     def on_end(self) -> None:
