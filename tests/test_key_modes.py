@@ -164,6 +164,15 @@ def test_decipher_run_takes_the_key_between_dir_and_text(keyed_model, capsys):
     assert code == 0 and len(stdout.strip()) == 12
 
 
+def test_decipher_run_reads_stdin_when_dash_follows_the_key(keyed_model):
+    from .helpers import run_cli_process
+
+    args = ["decipher", "run", str(keyed_model[0]), "--key", "KEY", "-"]
+    proc = run_cli_process(args, stdin=b"KXCKGIKXBKAL\nKXC\n")
+    assert proc.returncode == 0, proc.stderr
+    assert [len(line) for line in proc.stdout.decode().splitlines()] == [12, 3]
+
+
 @pytest.mark.parametrize(
     "extra, fragment",
     [

@@ -784,8 +784,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     # argparse matches DIR and TEXT in one go, so `decipher run DIR --key K TEXT` would leave
-    # TEXT over; take it as the text when that is all that is left.
-    leftover_text = len(extras) == 1 and not extras[0].startswith("-")
+    # TEXT over; take it as the text when that is all that is left ("-" included: stdin).
+    leftover_text = len(extras) == 1 and (extras[0] == "-" or not extras[0].startswith("-"))
     if leftover_text and getattr(args, "func", None) is cmd_decipher_run and args.text is None:
         args.text, extras = extras[0], []
     if extras:
