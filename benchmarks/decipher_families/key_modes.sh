@@ -57,6 +57,9 @@ run vig_2pass_periodic_fed 200,400,2000 --cipher vigenere --key-mode unknown --k
 run vig_2pass_attention 200,400 --cipher vigenere --key-mode unknown --key-length 3-8 \
     --plaintext english --two-pass --no-feed-location --layers 1 --hidden 64 --seq-len 200 \
     --batch-size 32 --steps 1500 --schedule cosine --eval-every 250 --val-examples 500
+run beaufort_2pass_periodic 200,2000 --cipher beaufort --key-mode unknown --key-length 3-8 \
+    --plaintext english --two-pass --key-pooling periodic --layers 1 --hidden 64 --seq-len 200 \
+    --batch-size 32 --steps 1500 --schedule cosine --eval-every 250 --val-examples 500
 unset OMP_NUM_THREADS MKL_NUM_THREADS  # the substitution run had the two cores to itself
 run sub_2pass_symbol 100,256,1000 --cipher substitution --key-mode unknown --plaintext english \
     --two-pass --key-pooling symbol --no-feed-location --layers 1 --hidden 64 --seq-len 256 \
