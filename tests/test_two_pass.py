@@ -129,6 +129,18 @@ def test_two_pass_needs_unknown_mode():
         (["--two-pass", "--key-mode", "unknown", "--impl", "scratch"], "drop --impl"),
         (["--two-pass", "--key-mode", "unknown", "--feedback", "4"], "--feedback"),
         (["--key-mode", "unknown", "--key-pooling", "periodic"], "is for --two-pass"),
+        (
+            [
+                "--two-pass",
+                "--key-mode",
+                "unknown",
+                "--cipher",
+                "vigenere",
+                "--key-pooling",
+                "symbol",
+            ],
+            "substitution's, not vigenere's",
+        ),
     ],
 )
 def test_two_pass_flag_misuse_exits_2(capsys, flags, fragment):
@@ -304,3 +316,41 @@ def test_validation_line_shows_how_often_the_key_was_named(capsys):
     TrainingProgress(quiet=False).on_eval(record)
     first, second = capsys.readouterr().out.splitlines()
     assert "key named 75.00%" in first and "key named" not in second
+
+
+def test_named_lengths_stay_in_the_familys_range(tmp_path):
+    decipher.train(two_pass_run(2, cipher="vigenere", key_length="3-5"), tmp_path / "v")
+    loaded = decipher.load(tmp_path / "v", device="cpu")
+    assert loaded.config["model"]["min_key_len"] == 3
+    _, lengths = loaded.model.guess_key(torch.randint(0, 26, (64, 40)))
+    assert bool(((lengths >= 3) & (lengths <= 5)).all())
+
+
+def test_show_key_on_a_barely_trained_affine_model_names_a_pair(tmp_path, capsys):
+    # Affine keys are two symbols; an untrained reader must still name two, and say so
+    # when the pair is not a valid affine key (A must be coprime with the alphabet).
+    decipher.train(two_pass_run(2, cipher="affine"), tmp_path / "a")
+    code, stdout, err = run_cli(
+        ["decipher", "run", str(tmp_path / "a"), "--show-key", "HELLOTHERE"], capsys
+    )
+    assert code == 0 and len(stdout.strip()) == 10
+    named = err.removeprefix("key: ").strip()
+    a, b = named.split()[0].split(",")
+    assert 0 <= int(a) < 26 and 0 <= int(b) < 26
+    assert ("not a valid affine key" in named) == (int(a) % 2 == 0 or int(a) == 13)
+
+
+def test_padded_rows_are_keyed_from_their_real_characters_only():
+    torch.manual_seed(6)
+    model = TwoPassDecipherer(TwoPassModelConfig(26, 26, 26, 4, hidden=16, reader_hidden=16))
+    model.eval()
+    rows = [torch.randint(0, 26, (n,)) for n in (30, 9, 17)]
+    padded = torch.zeros(3, 30, dtype=torch.long)
+    for i, row in enumerate(rows):
+        padded[i, : len(row)] = row
+    lengths = torch.tensor([len(r) for r in rows])
+    with torch.no_grad():
+        together = decipher.stream_logits(model, padded, lengths=lengths)
+        for i, row in enumerate(rows):
+            alone = decipher.stream_logits(model, row[None])
+            torch.testing.assert_close(together[i, : len(row)], alone[0])

@@ -114,6 +114,12 @@ class DecipherRun:
             )
         if self.architecture == "twopass" and self.data.key_mode != "unknown":
             raise UserError("--two-pass infers each message's key: it needs --key-mode unknown")
+        symbol = getattr(self.model, "pooling", None) == "symbol"
+        if symbol and self.data.cipher != "substitution":
+            raise UserError(
+                "--key-pooling symbol reads a key that is a table of ciphertext symbols: "
+                f"substitution's, not {self.data.cipher}'s"
+            )
         if self.architecture != "tagger" and self.data.pairs is not None:
             raise UserError("a pairs file trains the plain tagger only")
 
@@ -142,6 +148,9 @@ class DecipherTask:
         correct = ((logits.argmax(-1) == batch.targets) & mask).sum()
         stats = {"correct": float(correct), "count": float(mask.sum())}
         if isinstance(model, TwoPassDecipherer):
+            # These logits are pass 2 under the *true* key, which says nothing of how well
+            # the model decrypts; the validation record has that (and the key accuracy).
+            del stats["correct"]
             # Both passes learn from every batch: pass 2 decrypts under the true key
             # (batch_logits), pass 1 learns to name that key.
             key_loss, _ = model.key_loss(batch.inputs, *require_keys(batch))
@@ -193,7 +202,7 @@ def stream_logits(
     if isinstance(model, TwoPassDecipherer):
         # Whatever keys the caller holds, the two-pass model decrypts under its own guess,
         # made once per message from its first KEY_WINDOW characters.
-        keys, key_lengths = model.guess_key(inputs[:, :KEY_WINDOW])
+        keys, key_lengths = guess_keys(model, inputs, lengths)
         model = model.decipherer
     if isinstance(model, KeyedDecipherer) and (keys is None or key_lengths is None):
         raise UserError("this model needs the key: pass --key KEY")
@@ -207,6 +216,22 @@ def stream_logits(
             logits, state = model(piece, state=state)
         pieces.append(logits)
     return torch.cat(pieces, dim=1)
+
+
+def guess_keys(
+    model: TwoPassDecipherer, inputs: torch.Tensor, lengths: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two-pass model's key for each row, read from the row's first KEY_WINDOW
+    characters — its real ones only, when `lengths` marks right-padded rows (the reader is
+    bidirectional: padding would reach every position). Pass 2 reads left to right, so
+    padding after a row's end never changes its real positions."""
+    if lengths is None:
+        return model.guess_key(inputs[:, :KEY_WINDOW])
+    guesses = [
+        model.guess_key(inputs[row : row + 1, : min(int(n), KEY_WINDOW)])
+        for row, n in enumerate(lengths)
+    ]
+    return torch.cat([k for k, _ in guesses]), torch.cat([n for _, n in guesses])
 
 
 def bidirectional_windows(model: Decipherer, inputs: torch.Tensor) -> torch.Tensor:
@@ -270,7 +295,7 @@ def score(model: Model, batch: Batch, device: torch.device, chunk: int = 512) ->
                 logits = stream_logits(model, inputs, keys, key_lengths, lengths)
                 predicted = logits.argmax(-1)
             if isinstance(model, TwoPassDecipherer) and keys is not None:
-                guessed = model.guess_key(inputs[:, :KEY_WINDOW])
+                guessed = guess_keys(model, inputs, lengths)
                 keys_right += float(same_keys(*guessed, keys, key_lengths).sum())
             mask = targets != IGNORE_INDEX
             total_loss += float(
@@ -366,6 +391,8 @@ def train(
     ):
         run.model.key_vocab_size = len(source.space.alphabet)
         run.model.max_key_len = source.space.max_symbols
+        if isinstance(run.model, TwoPassModelConfig):
+            run.model.min_key_len = source.space.min_symbols
     if isinstance(run.model, TwoPassModelConfig) and run.model.feed_location is None:
         run.model.feed_location = run.model.max_key_len > 1
     if isinstance(run.model, TwoPassModelConfig) and isinstance(source, KeyedStream):
@@ -491,10 +518,15 @@ def named_key(loaded: LoadedDecipherer, text: str) -> str:
         raise unseen_char_error(text, loaded.in_vocab)
     ids = torch.from_numpy(loaded.in_vocab.encode(text)).unsqueeze(0).to(loaded.device)
     with torch.no_grad():
-        keys, lengths = model.guess_key(ids[:, :KEY_WINDOW])
+        keys, lengths = guess_keys(model, ids)
     space = loaded.key_space
     symbols = keys[0, : int(lengths[0])].tolist()
-    return key_text(space.family, space.alphabet, symbols)
+    text = key_text(space.family, space.alphabet, symbols)
+    try:  # the key as the model read it; say so when that is not a key the family takes
+        get_cipher(space.family, key=text, alphabet=space.alphabet)
+    except UserError as e:
+        return f"{text} (not a valid {space.family} key: {e})"
+    return text
 
 
 def evaluate(

@@ -97,6 +97,11 @@ class KeySpace:
             return self.m
         return self.key_length[1]
 
+    @property
+    def min_symbols(self) -> int:
+        """The shortest key as symbols (only key words vary in length)."""
+        return self.key_length[0] if self.family in WORD_FAMILIES else self.max_symbols
+
     def draw(self, rng: np.random.Generator) -> str:
         """One random key in the family's --key syntax."""
         chars = self.alphabet

@@ -36,6 +36,9 @@ class TwoPassModelConfig:
     out_vocab_size: int
     key_vocab_size: int
     max_key_len: int
+    # The shortest key the family draws (caesar, affine and substitution keys have one
+    # length, so min = max): the length the reader names is never outside the range.
+    min_key_len: int = 1
     embedding: int = 32
     reader_hidden: int = 128  # the key reader's bidirectional LSTM, per direction
     reader_layers: int = 2
@@ -85,6 +88,10 @@ class TwoPassModelConfig:
         ):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 1 <= self.min_key_len <= self.max_key_len:
+            raise UserError(
+                f"min_key_len must be 1 … max_key_len ({self.max_key_len}), got {self.min_key_len}"
+            )
         if self.pooling not in POOLINGS:
             raise UserError(f"unknown key pooling {self.pooling!r}; use {', '.join(POOLINGS)}")
 
@@ -118,7 +125,7 @@ class KeyReader(nn.Module):
     def __init__(self, c: TwoPassModelConfig) -> None:
         super().__init__()
         self.pooling = c.pooling
-        self.max_key_len = c.max_key_len
+        self.min_key_len, self.max_key_len = c.min_key_len, c.max_key_len
         self.embed = nn.Embedding(c.in_vocab_size, c.embedding)
         self.rnn = nn.LSTM(
             c.embedding, c.reader_hidden, c.reader_layers, batch_first=True, bidirectional=True
@@ -136,11 +143,6 @@ class KeyReader(nn.Module):
             )
             return
         if c.pooling == "symbol":
-            if c.key_vocab_size != c.in_vocab_size:
-                raise UserError(
-                    "--key-pooling symbol reads keys made of the ciphertext's own symbols "
-                    "(a substitution table)"
-                )
             self.symbols = SymbolProfiles(width + c.embedding, c.in_vocab_size, c.symbol_rounds)
             profile = self.symbols.width
             self.slot_head = nn.Linear(profile, c.max_key_len)  # symbol c -> logit per slot
@@ -175,6 +177,11 @@ class KeyReader(nn.Module):
         slots = torch.cat([pooled, mean[:, None].expand_as(pooled)], dim=-1)
         return self.slot_head(slots), self.length_head(mean)
 
+    def pick_lengths(self, length_logits: torch.Tensor) -> torch.Tensor:
+        """The most likely key length of each row, among the lengths the family draws."""
+        lo, hi = self.min_key_len, self.max_key_len
+        return length_logits[:, lo : hi + 1].argmax(-1) + lo
+
     def _periodic(
         self, features: torch.Tensor, lengths: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -189,7 +196,7 @@ class KeyReader(nn.Module):
             [length_logits.new_full((len(features), 1), -1e9), length_logits], 1
         )
         if lengths is None:
-            lengths = length_logits[:, 1:].argmax(-1) + 1
+            lengths = self.pick_lengths(length_logits)
         chosen = columns[torch.arange(len(features)), lengths - 1]  # (B, j, F)
         return self.slot_head(chosen), length_logits
 
@@ -269,11 +276,10 @@ class TwoPassDecipherer(nn.Module):
         self.decipherer = KeyedDecipherer(config.keyed())
 
     def guess_key(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The most likely key for each row: symbols (batch, slots) and lengths (batch,).
-        Lengths below 1 are not keys, so the guess is over 1 … max_key_len."""
+        """The most likely key for each row: symbols (batch, slots) and lengths (batch,),
+        the length among those the family draws."""
         slot_logits, length_logits = self.reader(inputs)
-        lengths = length_logits[:, 1:].argmax(-1) + 1
-        return slot_logits.argmax(-1), lengths
+        return slot_logits.argmax(-1), self.reader.pick_lengths(length_logits)
 
     def key_loss(
         self, inputs: torch.Tensor, keys: torch.Tensor, key_lengths: torch.Tensor
@@ -285,7 +291,8 @@ class TwoPassDecipherer(nn.Module):
         valid = slots[None, :] < key_lengths[:, None]
         slot_loss = F.cross_entropy(slot_logits[valid], keys[valid])
         length_loss = F.cross_entropy(length_logits, key_lengths)
-        exact = same_keys(slot_logits.argmax(-1), length_logits.argmax(-1), keys, key_lengths)
+        guessed_lengths = self.reader.pick_lengths(length_logits)
+        exact = same_keys(slot_logits.argmax(-1), guessed_lengths, keys, key_lengths)
         return slot_loss + length_loss, exact
 
     def forward(
