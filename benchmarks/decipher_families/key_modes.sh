@@ -64,5 +64,10 @@ unset OMP_NUM_THREADS MKL_NUM_THREADS  # the substitution run had the two cores 
 run sub_2pass_symbol 100,256,1000 --cipher substitution --key-mode unknown --plaintext english \
     --two-pass --key-pooling symbol --no-feed-location --layers 1 --hidden 64 --seq-len 256 \
     --batch-size 32 --steps 1500 --schedule cosine --eval-every 250 --val-examples 500
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+run sub_2pass_symbol_3k 100,256,1000 --cipher substitution --key-mode unknown \
+    --plaintext english --two-pass --key-pooling symbol --no-feed-location --layers 1 \
+    --hidden 64 --seq-len 256 --batch-size 32 --steps 3000 --schedule cosine --eval-every 500 \
+    --val-examples 500
 python benchmarks/decipher_families/enigma_bound.py --twins 1000 \
     --json benchmarks/decipher_families/enigma-bound.json
