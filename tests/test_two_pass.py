@@ -354,3 +354,22 @@ def test_padded_rows_are_keyed_from_their_real_characters_only():
         for i, row in enumerate(rows):
             alone = decipher.stream_logits(model, row[None])
             torch.testing.assert_close(together[i, : len(row)], alone[0])
+
+
+def test_greedy_permutation_takes_the_best_pairs_first_and_is_a_permutation():
+    from rnnlab.models.twopass import greedy_permutation
+
+    scores = torch.tensor([[[0.9, 0.8, 0.0], [0.95, 0.1, 0.0], [0.0, 0.2, 0.3]]])
+    # (1, 0) is best; then slot 0 takes its best free symbol 1; slot 2 is left symbol 2
+    assert greedy_permutation(scores).tolist() == [[1, 0, 2]]
+    random = torch.randn(50, 26, 26)
+    assert all(sorted(row.tolist()) == list(range(26)) for row in greedy_permutation(random))
+
+
+def test_a_symbol_pooled_model_names_a_permutation():
+    config = TwoPassModelConfig(
+        26, 26, 26, 26, min_key_len=26, hidden=16, reader_hidden=8, pooling="symbol"
+    )
+    keys, lengths = TwoPassDecipherer(config).guess_key(torch.randint(0, 26, (5, 80)))
+    assert lengths.tolist() == [26] * 5
+    assert all(sorted(row.tolist()) == list(range(26)) for row in keys)

@@ -259,6 +259,22 @@ def column_means(features: torch.Tensor, n_max: int) -> torch.Tensor:
     return torch.einsum("njt,btf->bnjf", member, features)
 
 
+def greedy_permutation(scores: torch.Tensor) -> torch.Tensor:
+    """scores (B, n, n) -> (B, n): each row's assignment of slots to distinct symbols,
+    taking the highest-scoring free (slot, symbol) pair first (n rounds, all rows at once)."""
+    batch, n, _ = scores.shape
+    scores = scores.clone()
+    assignment = torch.zeros(batch, n, dtype=torch.long, device=scores.device)
+    rows = torch.arange(batch, device=scores.device)
+    for _ in range(n):
+        best = scores.flatten(1).argmax(-1)
+        slot, symbol = best // n, best % n
+        assignment[rows, slot] = symbol
+        scores[rows, slot, :] = float("-inf")
+        scores[rows, :, symbol] = float("-inf")
+    return assignment
+
+
 def same_keys(
     keys_a: torch.Tensor, lengths_a: torch.Tensor, keys_b: torch.Tensor, lengths_b: torch.Tensor
 ) -> torch.Tensor:
@@ -279,7 +295,13 @@ class TwoPassDecipherer(nn.Module):
         """The most likely key for each row: symbols (batch, slots) and lengths (batch,),
         the length among those the family draws."""
         slot_logits, length_logits = self.reader(inputs)
-        return slot_logits.argmax(-1), self.reader.pick_lengths(length_logits)
+        lengths = self.reader.pick_lengths(length_logits)
+        if self.config.pooling == "symbol" and slot_logits.shape[1] == slot_logits.shape[2]:
+            # A table key is a permutation: each ciphertext symbol stands for one plaintext
+            # symbol. Score each (slot, symbol) pair from both sides and assign greedily.
+            both = slot_logits.log_softmax(-1) + slot_logits.log_softmax(1)
+            return greedy_permutation(both), lengths
+        return slot_logits.argmax(-1), lengths
 
     def key_loss(
         self, inputs: torch.Tensor, keys: torch.Tensor, key_lengths: torch.Tensor
