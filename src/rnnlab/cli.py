@@ -265,15 +265,15 @@ def cmd_decipher_eval(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(result))
         return
-    keys = result.get("key_accuracy")  # the two-pass model names each message's key
-    key_head = f"  {'key named':>9}" if keys else ""
+    named = result.get("key_accuracy")  # the two-pass model names each message's key
+    key_head = f"  {'key named':>9}" if named else ""
     print(
         f"{'length':>8}  {'char acc':>9}  {'message acc':>11}{key_head}   "
         f"({result['examples']} messages)"
     )
     for length, acc in result["accuracy"].items():
         row = f"{length:>8}  {percent(acc):>9}  {percent(result['message_accuracy'][length]):>11}"
-        print(row + (f"  {percent(keys[length]):>9}" if keys else ""))
+        print(row + (f"  {percent(named[length]):>9}" if named else ""))
     if "held_out_keys" in result:
         keys = "keys held out from training"
         if not result["held_out_keys"]:

@@ -145,16 +145,15 @@ class DecipherTask:
         logits = batch_logits(model, batch)
         loss = F.cross_entropy(logits.flatten(0, 1), batch.targets.flatten())
         mask = batch.targets != IGNORE_INDEX
-        correct = ((logits.argmax(-1) == batch.targets) & mask).sum()
-        stats = {"correct": float(correct), "count": float(mask.sum())}
-        if isinstance(model, TwoPassDecipherer):
-            # These logits are pass 2 under the *true* key, which says nothing of how well
-            # the model decrypts; the validation record has that (and the key accuracy).
-            del stats["correct"]
+        stats = {"count": float(mask.sum())}
+        if not isinstance(model, TwoPassDecipherer):
+            # (A two-pass model's logits here are pass 2 under the *true* key, which says
+            # nothing of how well it decrypts; its validation record has that.)
+            stats["correct"] = float(((logits.argmax(-1) == batch.targets) & mask).sum())
+        else:
             # Both passes learn from every batch: pass 2 decrypts under the true key
             # (batch_logits), pass 1 learns to name that key.
-            key_loss, _ = model.key_loss(batch.inputs, *require_keys(batch))
-            loss = loss + key_loss
+            loss = loss + model.key_loss(batch.inputs, *require_keys(batch))
             if batch.uniform is not None:  # pass 2 applies the same keys to random text
                 drill = batch_logits(model, batch.uniform)
                 loss = loss + F.cross_entropy(drill.flatten(0, 1), batch.uniform.targets.flatten())
@@ -291,12 +290,17 @@ def score(model: Model, batch: Batch, device: torch.device, chunk: int = 512) ->
             if isinstance(model, FeedbackDecipherer):
                 logits = model(inputs, targets.clamp(min=0))[0]
                 predicted = predict(model, inputs)
+            elif isinstance(model, TwoPassDecipherer):
+                # Under the key it names, never the batch's (as stream_logits does), read
+                # once here so that the same guess is also scored against the true key.
+                guessed = guess_keys(model, inputs, lengths)
+                logits = stream_logits(model.decipherer, inputs, *guessed)
+                predicted = logits.argmax(-1)
+                if keys is not None:
+                    keys_right += float(same_keys(*guessed, keys, key_lengths).sum())
             else:  # the taggers' decryption is the argmax of these same logits
                 logits = stream_logits(model, inputs, keys, key_lengths, lengths)
                 predicted = logits.argmax(-1)
-            if isinstance(model, TwoPassDecipherer) and keys is not None:
-                guessed = guess_keys(model, inputs, lengths)
-                keys_right += float(same_keys(*guessed, keys, key_lengths).sum())
             mask = targets != IGNORE_INDEX
             total_loss += float(
                 F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="sum")
@@ -393,10 +397,9 @@ def train(
         run.model.max_key_len = source.space.max_symbols
         if isinstance(run.model, TwoPassModelConfig):
             run.model.min_key_len = source.space.min_symbols
-    if isinstance(run.model, TwoPassModelConfig) and run.model.feed_location is None:
-        run.model.feed_location = run.model.max_key_len > 1
-    if isinstance(run.model, TwoPassModelConfig) and isinstance(source, KeyedStream):
-        source.uniform = run.model.uniform_drill
+            if run.model.feed_location is None:
+                run.model.feed_location = run.model.max_key_len > 1
+            source.uniform = run.model.uniform_drill
     torch.manual_seed(run.train.seed)  # the model's initial weights follow the seed
     model = build_model(run.model)
     trainer = Trainer(
@@ -492,6 +495,14 @@ def key_tensors(
     return keys, torch.tensor([len(symbols)], device=loaded.device)
 
 
+def encode_line(loaded: LoadedDecipherer, text: str) -> torch.Tensor:
+    """One line as a (1, length) batch of ids on the model's device; a character the
+    model never saw is an error that names it."""
+    if loaded.in_vocab.unknown_chars(text):
+        raise unseen_char_error(text, loaded.in_vocab)
+    return torch.from_numpy(loaded.in_vocab.encode(text)).unsqueeze(0).to(loaded.device)
+
+
 def decrypt(loaded: LoadedDecipherer, text: str, key: str | None = None, chunk: int = 4096) -> str:
     """Decrypt one line (under `key` for a given-key model). Unidirectional models stream
     long text through in chunks, carrying their state, and bidirectional ones read it in
@@ -499,9 +510,7 @@ def decrypt(loaded: LoadedDecipherer, text: str, key: str | None = None, chunk: 
     keys, key_lengths = key_tensors(loaded, key)
     if not text:
         return ""
-    if loaded.in_vocab.unknown_chars(text):
-        raise unseen_char_error(text, loaded.in_vocab)
-    ids = torch.from_numpy(loaded.in_vocab.encode(text)).unsqueeze(0).to(loaded.device)
+    ids = encode_line(loaded, text)
     with torch.no_grad():
         predicted = predict(loaded.model, ids, keys, key_lengths, chunk=chunk)
     return loaded.out_vocab.decode(predicted[0].cpu().tolist())
@@ -514,11 +523,8 @@ def named_key(loaded: LoadedDecipherer, text: str) -> str:
         raise UserError("only a --two-pass model names the key it decrypts under")
     if not text:
         raise UserError("an empty line has no key to name")
-    if loaded.in_vocab.unknown_chars(text):
-        raise unseen_char_error(text, loaded.in_vocab)
-    ids = torch.from_numpy(loaded.in_vocab.encode(text)).unsqueeze(0).to(loaded.device)
     with torch.no_grad():
-        keys, lengths = guess_keys(model, ids)
+        keys, lengths = guess_keys(model, encode_line(loaded, text))
     space = loaded.key_space
     symbols = keys[0, : int(lengths[0])].tolist()
     text = key_text(space.family, space.alphabet, symbols)

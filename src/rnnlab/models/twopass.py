@@ -305,17 +305,14 @@ class TwoPassDecipherer(nn.Module):
 
     def key_loss(
         self, inputs: torch.Tensor, keys: torch.Tensor, key_lengths: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Pass 1's loss against the true keys (cross-entropy per real slot, plus the
-        length), and which rows it would guess exactly."""
+    ) -> torch.Tensor:
+        """Pass 1's loss against the true keys: cross-entropy per real slot (the slots read
+        for the true length), plus the length."""
         slot_logits, length_logits = self.reader(inputs, key_lengths)
         slots = torch.arange(keys.shape[1], device=keys.device)
         valid = slots[None, :] < key_lengths[:, None]
         slot_loss = F.cross_entropy(slot_logits[valid], keys[valid])
-        length_loss = F.cross_entropy(length_logits, key_lengths)
-        guessed_lengths = self.reader.pick_lengths(length_logits)
-        exact = same_keys(slot_logits.argmax(-1), guessed_lengths, keys, key_lengths)
-        return slot_loss + length_loss, exact
+        return slot_loss + F.cross_entropy(length_logits, key_lengths)
 
     def forward(
         self,
