@@ -58,6 +58,13 @@ class KeyedModelConfig:
         return asdict(self)
 
 
+def used_slots(keys: torch.Tensor, key_lengths: torch.Tensor) -> torch.Tensor:
+    """keys (batch, slots) right-padded, key_lengths (batch,) -> which slots hold a key
+    symbol (batch, slots)."""
+    slots = torch.arange(keys.shape[1], device=keys.device)
+    return slots[None, :] < key_lengths[:, None]
+
+
 class KeyedDecipherer(nn.Module):
     def __init__(self, config: KeyedModelConfig) -> None:
         super().__init__()
@@ -92,7 +99,7 @@ class KeyedDecipherer(nn.Module):
                 f"{self.config.max_key_len}"
             )
         slots = torch.arange(keys.shape[1], device=keys.device)
-        valid = slots[None, :] < key_lengths[:, None]
+        valid = used_slots(keys, key_lengths)
         content = self.key_embed(keys)
         addresses = self.memory_key(content + self.slot_embed(slots)[None])
         if self.config.read_slots:

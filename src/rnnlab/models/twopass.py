@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnlab.errors import UserError
-from rnnlab.models.keyed import KeyedDecipherer, KeyedModelConfig
+from rnnlab.models.keyed import KeyedDecipherer, KeyedModelConfig, used_slots
 
 POOLINGS = ("attention", "periodic", "symbol")
 
@@ -279,8 +279,7 @@ def same_keys(
     keys_a: torch.Tensor, lengths_a: torch.Tensor, keys_b: torch.Tensor, lengths_b: torch.Tensor
 ) -> torch.Tensor:
     """Per row: the same length, and the same symbols in every slot that length uses."""
-    slots = torch.arange(keys_b.shape[1], device=keys_b.device)
-    used = slots[None, :] < lengths_b[:, None]
+    used = used_slots(keys_b, lengths_b)
     return ((keys_a == keys_b) | ~used).all(-1) & (lengths_a == lengths_b)
 
 
@@ -309,8 +308,7 @@ class TwoPassDecipherer(nn.Module):
         """Pass 1's loss against the true keys: cross-entropy per real slot (the slots read
         for the true length), plus the length."""
         slot_logits, length_logits = self.reader(inputs, key_lengths)
-        slots = torch.arange(keys.shape[1], device=keys.device)
-        valid = slots[None, :] < key_lengths[:, None]
+        valid = used_slots(keys, key_lengths)
         slot_loss = F.cross_entropy(slot_logits[valid], keys[valid])
         return slot_loss + F.cross_entropy(length_logits, key_lengths)
 
