@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rnnlab.cli import main
 from rnnlab.decipher import DecipherDataConfig, DecipherRun
-from rnnlab.models.decipherer import DecipherModelConfig
+from rnnlab.models.tagger import TaggerConfig
 from rnnlab.train import TrainConfig
 
 
@@ -16,7 +16,7 @@ def tiny_run(steps: int = 20, **model_kw) -> DecipherRun:
     """A run small enough to train in a fraction of a second on one core."""
     return DecipherRun(
         data=DecipherDataConfig(seq_len=12, val_examples=50),
-        model=DecipherModelConfig(1, 1, **({"embedding": 8, "hidden": 16} | model_kw)),
+        model=TaggerConfig(**({"embedding": 8, "hidden": 16} | model_kw)),
         train=TrainConfig(steps=steps, batch_size=8, eval_every=5, log_every=5, device="cpu"),
     )
 

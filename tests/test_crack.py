@@ -223,12 +223,12 @@ def _train_fixed_key_model(out, cipher: str, key) -> None:
     """A decipher model for one fixed key: a stand-in for an unknown-key model that has
     learned this ciphertext's key, enough to exercise the --model and --hybrid paths."""
     from rnnlab.decipher import DecipherDataConfig, DecipherRun, train
-    from rnnlab.models.decipherer import DecipherModelConfig
+    from rnnlab.models.tagger import TaggerConfig
     from rnnlab.train import TrainConfig
 
     run = DecipherRun(
         data=DecipherDataConfig(cipher=cipher, key=key, alphabet=A, seq_len=16, val_examples=64),
-        model=DecipherModelConfig(1, 1, embedding=16, hidden=32),
+        model=TaggerConfig(embedding=16, hidden=32),
         train=TrainConfig(steps=300, batch_size=32, lr=1e-2, eval_every=300, device="cpu"),
     )
     train(run, out)

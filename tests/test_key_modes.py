@@ -16,6 +16,7 @@ from rnnlab.decipher import DecipherDataConfig, DecipherRun
 from rnnlab.errors import UserError
 from rnnlab.models.feedback import FeedbackDecipherer, FeedbackModelConfig
 from rnnlab.models.keyed import KeyedModelConfig
+from rnnlab.models.tagger import TaggerConfig
 from rnnlab.train import TrainConfig
 
 from .helpers import assert_one_line_error, run_cli, train_shared
@@ -127,7 +128,7 @@ def keyed_run(tmp_steps: int, hidden: int = 64) -> DecipherRun:
         data=DecipherDataConfig(
             cipher="vigenere", key_mode="given", key_length="2-3", seq_len=12, val_examples=100
         ),
-        model=KeyedModelConfig(1, 1, 1, 1, embedding=16, hidden=hidden, attention=16),
+        model=KeyedModelConfig(embedding=16, hidden=hidden, attention=16),
         train=TrainConfig(
             steps=tmp_steps, batch_size=32, eval_every=tmp_steps, lr=1e-2, device="cpu"
         ),
@@ -217,7 +218,7 @@ def test_old_config_without_key_fields_still_loads(tmp_path):
 def test_unknown_mode_model_decrypts_text_of_any_length_without_a_key(tmp_path):
     run = DecipherRun(
         data=DecipherDataConfig(cipher="caesar", key_mode="unknown", seq_len=12, val_examples=8),
-        model=decipher.DecipherModelConfig(1, 1, embedding=8, hidden=16, bidirectional=True),
+        model=TaggerConfig(embedding=8, hidden=16, bidirectional=True),
         train=TrainConfig(steps=2, batch_size=4, eval_every=2, device="cpu"),
     )
     decipher.train(run, tmp_path / "u")
@@ -230,7 +231,7 @@ def test_feedback_teacher_forcing_matches_step_by_step_decoding():
     torch.manual_seed(0)
     model = FeedbackDecipherer(FeedbackModelConfig(5, 5, window=3, embedding=4, hidden=8)).eval()
     inputs = torch.randint(0, 5, (2, 9))
-    predicted, _ = model.decode(inputs)
+    predicted, _ = model.greedy(inputs)
     logits, _ = model(inputs, predicted)  # feeding back its own outputs reproduces decode
     assert torch.equal(logits.argmax(-1), predicted)
 
@@ -239,9 +240,9 @@ def test_feedback_decoding_in_chunks_equals_one_pass():
     torch.manual_seed(1)
     model = FeedbackDecipherer(FeedbackModelConfig(5, 5, window=4, embedding=4, hidden=8)).eval()
     inputs = torch.randint(0, 5, (3, 20))
-    whole, _ = model.decode(inputs)
-    first, state = model.decode(inputs[:, :7])
-    rest, _ = model.decode(inputs[:, 7:], state)
+    whole, _ = model.greedy(inputs)
+    first, state = model.greedy(inputs[:, :7])
+    rest, _ = model.greedy(inputs[:, 7:], state)
     assert torch.equal(torch.cat([first, rest], 1), whole)
 
 
@@ -249,15 +250,15 @@ def test_keyed_model_streaming_in_chunks_equals_one_pass(keyed_model):
     loaded = decipher.load(keyed_model[0], device="cpu")
     keys, key_lengths = torch.tensor([[3, 4, 5]]), torch.tensor([3])
     inputs = torch.randint(0, 26, (1, 50))
-    whole = decipher.predict(loaded.model, inputs, keys, key_lengths, chunk=50)
-    pieces = decipher.predict(loaded.model, inputs, keys, key_lengths, chunk=7)
+    whole = loaded.model.decode(inputs, keys, key_lengths, chunk=50).ids
+    pieces = loaded.model.decode(inputs, keys, key_lengths, chunk=7).ids
     assert torch.equal(whole, pieces)
 
 
 def test_feedback_model_trains_and_evaluates_greedily(tmp_path):
     run = DecipherRun(
         data=DecipherDataConfig(cipher="autokey", key="KEY", seq_len=12, val_examples=50),
-        model=FeedbackModelConfig(1, 1, window=4, embedding=8, hidden=32),
+        model=FeedbackModelConfig(window=4, embedding=8, hidden=32),
         train=TrainConfig(steps=100, batch_size=32, eval_every=100, lr=1e-2, device="cpu"),
     )
     _, result = decipher.train(run, tmp_path / "fb")
@@ -276,20 +277,21 @@ def test_keyed_model_streams_in_chunks_exactly_with_short_keys(feed_location):
     model = KeyedDecipherer(config).eval()
     keys, key_lengths = torch.tensor([[1, 2, 0], [3, 4, 5]]), torch.tensor([2, 3])
     inputs = torch.randint(0, 6, (2, 30))
-    whole = decipher.stream_logits(model, inputs, keys, key_lengths, chunk=30)
-    pieces = decipher.stream_logits(model, inputs, keys, key_lengths, chunk=4)
+    whole = model.decode(inputs, keys, key_lengths, chunk=30).logits
+    pieces = model.decode(inputs, keys, key_lengths, chunk=4).logits
     torch.testing.assert_close(whole, pieces)
 
 
 def test_bidirectional_model_reads_long_text_in_windows_ending_at_the_end(monkeypatch):
-    from rnnlab.models.decipherer import Decipherer
+    from rnnlab.models import tagger
+    from rnnlab.models.tagger import Tagger
 
     torch.manual_seed(3)
-    model = Decipherer(decipher.DecipherModelConfig(5, 5, hidden=8, bidirectional=True)).eval()
-    monkeypatch.setattr(decipher, "BIDI_WINDOW", 10)
+    model = Tagger(TaggerConfig(5, 5, hidden=8, bidirectional=True)).eval()
+    monkeypatch.setattr(tagger, "BIDI_WINDOW", 10)
     inputs = torch.randint(0, 5, (2, 25))
     with torch.no_grad():
-        got = decipher.stream_logits(model, inputs)
+        got = model.decode(inputs).logits
         expected = torch.cat(
             [model(inputs[:, :10])[0], model(inputs[:, 10:20])[0], model(inputs[:, 15:])[0][:, 5:]],
             dim=1,

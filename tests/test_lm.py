@@ -127,12 +127,10 @@ def test_tbptt_carries_state_between_batches(text_file, monkeypatch):
     torch.manual_seed(0)
     model = CharLM(CharLMConfig(vocab_size=len(corpus.vocab), embedding=8, hidden=16, layers=1))
     task = lm.LMTask(corpus, run.data, batch_size=4)
-    task.loss(model, task.train_batch(1))
-    carried = task.state
-    assert carried is not None and float(carried[0].abs().sum()) > 0
-    loss_carried, _ = task.loss(model, task.train_batch(2))
-    task.state = None
-    loss_reset, _ = task.loss(model, task.train_batch(2))
+    carried = model.loss(task.train_batch(1)).state
+    assert carried is not None and float(carried[0].detach().abs().sum()) > 0
+    loss_carried = model.loss(task.train_batch(2), carried).loss
+    loss_reset = model.loss(task.train_batch(2)).loss
     assert not torch.allclose(loss_carried, loss_reset)
 
 

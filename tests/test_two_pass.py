@@ -8,12 +8,9 @@ import torch
 from rnnlab import decipher
 from rnnlab.decipher import DecipherDataConfig, DecipherRun
 from rnnlab.errors import UserError
-from rnnlab.models.twopass import (
-    TwoPassDecipherer,
-    TwoPassModelConfig,
-    column_means,
-    same_keys,
-)
+from rnnlab.models import twopass
+from rnnlab.models.keyreader import column_means
+from rnnlab.models.twopass import TwoPassDecipherer, TwoPassModelConfig, same_keys
 from rnnlab.train import TrainConfig
 
 from .helpers import assert_one_line_error, run_cli, train_shared
@@ -30,7 +27,7 @@ def two_pass_run(steps: int, cipher: str = "caesar", key_length: str | None = No
             seq_len=40,
             val_examples=200,
         ),
-        model=TwoPassModelConfig(1, 1, 1, 1, **(sizes | model)),
+        model=TwoPassModelConfig(**(sizes | model)),
         train=TrainConfig(steps=steps, batch_size=32, eval_every=steps, lr=1e-2, device="cpu"),
     )
 
@@ -60,7 +57,7 @@ def test_evaluation_decrypts_under_the_guessed_key_not_the_true_one():
     guessed = model.guess_key(inputs)
     true_keys = (guessed[0] + 1) % 26, guessed[1]  # every row's key differs from the guess
     with torch.no_grad():
-        streamed = decipher.stream_logits(model, inputs, *true_keys)
+        streamed = model.decode(inputs, *true_keys).logits
         own = model(inputs)[0]
         forced = model(inputs, *true_keys)[0]
     torch.testing.assert_close(streamed, own)
@@ -74,9 +71,9 @@ def test_long_text_streams_in_chunks_under_one_key_read_from_its_start(monkeypat
     )
     model.eval()
     inputs = torch.randint(0, 26, (2, 50))
-    monkeypatch.setattr(decipher, "KEY_WINDOW", 20)
+    monkeypatch.setattr(twopass, "KEY_WINDOW", 20)
     with torch.no_grad():
-        chunked = decipher.stream_logits(model, inputs, chunk=7)
+        chunked = model.decode(inputs, chunk=7).logits
         keys = model.guess_key(inputs[:, :20])
         whole = model.decipherer(inputs, *keys)[0]
     torch.testing.assert_close(chunked, whole)
@@ -205,7 +202,7 @@ def test_periodic_pooling_trains_from_the_cli(tmp_path, capsys):
 
 def test_symbol_profiles_follow_the_symbols_not_their_names():
     # Relabel the ciphertext symbols: each symbol's profile moves with it, unchanged.
-    from rnnlab.models.twopass import SymbolProfiles
+    from rnnlab.models.keyreader import SymbolProfiles
 
     torch.manual_seed(4)
     profiles = SymbolProfiles(features=5, vocab=26, rounds=2, width=16)
@@ -266,10 +263,9 @@ def test_symbol_pooled_training_adds_the_drill_to_the_loss():
     plain = np.random.default_rng(0).integers(0, 26, size=(4, 30))
     batch = keyed_messages(space, plain, np.random.default_rng(1), held_out=False, uniform=True)
     uniform = batch.uniform
-    task = decipher.DecipherTask(source=None)
-    with_drill, _ = task.loss(model, batch)
+    with_drill = model.loss(batch).loss
     batch.uniform = None
-    without, _ = task.loss(model, batch)
+    without = model.loss(batch).loss
     drill = model(uniform.inputs, uniform.keys, uniform.key_lengths)[0]
     expected = torch.nn.functional.cross_entropy(drill.flatten(0, 1), uniform.targets.flatten())
     torch.testing.assert_close(with_drill, without + expected)
@@ -352,9 +348,9 @@ def test_padded_rows_are_keyed_from_their_real_characters_only():
         padded[i, : len(row)] = row
     lengths = torch.tensor([len(r) for r in rows])
     with torch.no_grad():
-        together = decipher.stream_logits(model, padded, lengths=lengths)
+        together = model.decode(padded, lengths=lengths).logits
         for i, row in enumerate(rows):
-            alone = decipher.stream_logits(model, row[None])
+            alone = model.decode(row[None]).logits
             torch.testing.assert_close(together[i, : len(row)], alone[0])
 
 

@@ -30,7 +30,7 @@ import torch
 from rnnlab import decipher
 from rnnlab.ciphers import get_cipher
 from rnnlab.data.parallel import CipherStream
-from rnnlab.models.decipherer import Decipherer, DecipherModelConfig
+from rnnlab.models.tagger import Tagger, TaggerConfig
 
 TARGET = 0.999
 SEQ_LEN = 32
@@ -46,9 +46,7 @@ def time_to_target(name: str, recipe: dict, budget_s: float, seed: int = 0) -> d
     cipher = get_cipher("caesar", key=13)
     stream = CipherStream(cipher, SEQ_LEN, recipe["batch_size"], seed, val_examples=1000)
     torch.manual_seed(seed)
-    model = Decipherer(
-        DecipherModelConfig(27, 27, embedding=recipe["embedding"], hidden=recipe["hidden"])
-    )
+    model = Tagger(TaggerConfig(27, 27, embedding=recipe["embedding"], hidden=recipe["hidden"]))
     task = decipher.DecipherTask(stream)
     opt = torch.optim.Adam(model.parameters(), lr=recipe["lr"])
     train_s, chars, step, next_eval = 0.0, 0, 0, EVAL_CHARS
@@ -59,7 +57,7 @@ def time_to_target(name: str, recipe: dict, budget_s: float, seed: int = 0) -> d
         t0 = time.perf_counter()
         model.train()
         batch = stream.train_batch(step)
-        loss, _ = task.loss(model, batch)
+        loss = model.loss(batch).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if recipe["grad_clip"]:
@@ -98,7 +96,7 @@ def cli_default_run() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         run = decipher.DecipherRun(
             decipher.DecipherDataConfig(),
-            DecipherModelConfig(1, 1),
+            TaggerConfig(),
             decipher.TrainConfig(),
         )
         t0 = time.perf_counter()

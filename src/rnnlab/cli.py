@@ -10,6 +10,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import NoReturn
 
@@ -19,9 +20,9 @@ from rnnlab.ciphers import cipher_class, cipher_names, get_cipher
 from rnnlab.cli_crack import add_crack_command
 from rnnlab.data.textfile import decode_bytes
 from rnnlab.errors import UserError
-from rnnlab.models.decipherer import RNN_CLASSES, DecipherModelConfig
+from rnnlab.models.tagger import RNN_CLASSES
 from rnnlab.progress import TrainingProgress, percent
-from rnnlab.train import Interrupted, TrainConfig
+from rnnlab.train import Interrupted
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for "stopped by SIGINT"
@@ -121,31 +122,9 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
     from rnnlab import decipher
 
     check_precision(args.precision, args.device)
-    run = decipher.DecipherRun(
-        data=decipher.DecipherDataConfig(
-            cipher=args.cipher,
-            key=args.key,
-            alphabet=args.alphabet,
-            key_mode=args.key_mode,
-            plaintext=args.plaintext,
-            pairs=args.pairs,
-            seq_len=args.seq_len,
-            val_examples=args.val_examples,
-            key_length=args.key_length,
-        ),
-        model=decipher_model_config(args),
-        train=TrainConfig(
-            steps=args.steps,
-            batch_size=args.batch_size,
-            lr=args.lr,
-            grad_clip=args.grad_clip,
-            schedule=args.schedule,
-            eval_every=args.eval_every,
-            seed=args.seed,
-            device=args.device,
-            precision=args.precision or "fp32",
-        ),
-    )
+    options = {f.name: getattr(args, f.name) for f in fields(decipher.DecipherOptions)}
+    options["precision"] = args.precision or "fp32"
+    run = decipher.build_run(decipher.DecipherOptions(**options))
     if args.dry_run:
         run.train.steps = run.train.eval_every = 2
         run.data.val_examples = 16
@@ -171,89 +150,6 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
         print(f"decrypt {sample} -> {decipher.decrypt(loaded, sample)}")
     key_hint = " --key KEY" if loaded.key_mode == "given" else ""
     print(f"saved to {out}  (try: rnnlab decipher run {out}{key_hint} TEXT)")
-
-
-def decipher_model_config(args: argparse.Namespace):
-    """The model the flags ask for; vocabulary (and key) sizes are filled in from the data
-    once it is read."""
-    from rnnlab.models.feedback import FeedbackModelConfig
-    from rnnlab.models.keyed import KeyedModelConfig
-
-    tagger_only = {
-        "--model": args.model != "lstm",
-        "--layers": args.layers != 1,
-        "--bidirectional": args.bidirectional,
-        "--dropout": args.dropout != 0.0,
-        "--impl": args.impl != "torch",
-    }
-    if args.two_pass:
-        return two_pass_model_config(args, tagger_only)
-    if args.key_pooling != "attention":
-        raise UserError("--key-pooling is for --two-pass")
-    special = None
-    if args.key_mode == "given":
-        special = "--key-mode given"
-    elif args.feedback:
-        special = "--feedback"
-    if special:
-        used = [flag for flag, on in tagger_only.items() if on]
-        if used:
-            raise UserError(f"{special} trains its own one-layer LSTM; drop {', '.join(used)}")
-        if args.key_mode == "given" and args.feedback:
-            raise UserError("--feedback is not available with --key-mode given")
-    if args.feed_location is not None and args.key_mode != "given":
-        raise UserError("--feed-location is for --key-mode given and --two-pass")
-    hidden = args.hidden if args.hidden is not None else (256 if special else 128)
-    if args.key_mode == "given":
-        return KeyedModelConfig(
-            1,
-            1,
-            1,
-            1,
-            embedding=args.embedding,
-            hidden=hidden,
-            feed_location=args.feed_location is not False,
-        )
-    if args.feedback:
-        return FeedbackModelConfig(
-            1, 1, window=args.feedback, embedding=args.embedding, hidden=hidden
-        )
-    return DecipherModelConfig(
-        in_vocab_size=1,
-        out_vocab_size=1,
-        model=args.model,
-        embedding=args.embedding,
-        hidden=hidden,
-        layers=args.layers,
-        bidirectional=args.bidirectional,
-        dropout=args.dropout,
-        impl=args.impl,
-    )
-
-
-def two_pass_model_config(args: argparse.Namespace, tagger_only: dict[str, bool]):
-    """--two-pass: a bidirectional key reader (--layers deep, --hidden wide) and the keyed
-    model as pass 2."""
-    from rnnlab.models.twopass import TwoPassModelConfig
-
-    if args.key_mode != "unknown":
-        raise UserError("--two-pass infers each message's key: it needs --key-mode unknown")
-    if args.feedback:
-        raise UserError("--feedback is not available with --two-pass")
-    used = [f for f, on in tagger_only.items() if on and f not in ("--layers", "--bidirectional")]
-    if used:
-        raise UserError(f"--two-pass builds its own LSTMs; drop {', '.join(used)}")
-    return TwoPassModelConfig(
-        1,
-        1,
-        1,
-        1,
-        embedding=args.embedding,
-        reader_hidden=args.hidden if args.hidden is not None else 128,
-        reader_layers=args.layers,
-        feed_location=args.feed_location,
-        pooling=args.key_pooling,
-    )
 
 
 def cmd_decipher_eval(args: argparse.Namespace) -> None:
@@ -286,7 +182,7 @@ def cmd_decipher_run(args: argparse.Namespace) -> None:
 
     loaded = decipher.load(args.dir, device=args.device)
     decipher.key_tensors(loaded, args.key)  # a missing or unneeded key fails before reading
-    if args.show_key and loaded.config.get("architecture") != "twopass":
+    if args.show_key and not loaded.model.names_keys:
         raise UserError("--show-key needs a --two-pass model (the only kind that names a key)")
     text = read_text_arg(args.text)
 

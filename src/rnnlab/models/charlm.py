@@ -9,13 +9,24 @@ seed 003's input: the character's index as a single float feature, no embedding.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from rnnlab import nn as rnn
+from rnnlab.data.batch import Batch
 from rnnlab.errors import UserError
+from rnnlab.models.base import (
+    Decoded,
+    LossOutput,
+    ModelConfig,
+    TaskModel,
+    check_at_least_one,
+    require_sizes,
+)
+from rnnlab.models.registry import register
 from rnnlab.nn import ElmanRNN
 
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
@@ -23,8 +34,9 @@ MODELS = ("lstm", "gru", "elman")
 
 
 @dataclass
-class CharLMConfig:
-    vocab_size: int
+class CharLMConfig(ModelConfig):
+    architecture = "charlm"
+    vocab_size: int = 0  # 0: filled in from the data
     model: str = "lstm"  # lstm | gru | elman (from scratch, as seed 003)
     embedding: int = 256  # ignored for input="scalar"
     hidden: int = 256
@@ -44,21 +56,22 @@ class CharLMConfig:
             raise UserError(f"unknown impl {self.impl!r}; choose from {', '.join(rnn.IMPLS)}")
         if self.input not in ("embedding", "scalar"):
             raise UserError(f"unknown input {self.input!r}; use embedding or scalar")
-        for name in ("vocab_size", "embedding", "hidden", "layers"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        check_at_least_one(self, ("vocab_size", "embedding", "hidden", "layers"), ("vocab_size",))
         if not 0.0 <= self.dropout < 1.0:
             raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
         if self.tie_weights and (self.embedding != self.hidden or self.input != "embedding"):
             raise UserError("--tie-weights needs an embedding input with --embedding == --hidden")
 
-    def to_dict(self) -> dict:
-        return asdict(self)
 
+@register
+class CharLM(TaskModel):
+    architecture = "charlm"
+    task = "lm"
+    config_class = CharLMConfig
 
-class CharLM(nn.Module):
     def __init__(self, config: CharLMConfig) -> None:
         super().__init__()
+        require_sizes(config, ("vocab_size",))
         self.config = config
         scalar = config.input == "scalar"
         self.embed = None if scalar else nn.Embedding(config.vocab_size, config.embedding)
@@ -92,6 +105,19 @@ class CharLM(nn.Module):
         out, state = self.rnn(x, state)
         return self.head(self.drop(out)), state
 
+    def loss(self, batch: Batch, state: State | None = None) -> LossOutput:
+        """Next-character cross-entropy, carrying `state` in from the batch before (unless
+        the stream restarts here); the state out is for the Trainer to detach and carry."""
+        logits, state = self(batch.inputs, None if batch.reset_state else state)
+        loss = F.cross_entropy(logits.flatten(0, 1).float(), batch.targets.flatten())
+        return LossOutput(loss, {"count": float(batch.num_targets)}, state)
+
+    def decode(self, inputs: torch.Tensor, state: State | None = None) -> Decoded:
+        """Logits for the character after each position, and the state after the last;
+        `state` continues from an earlier piece of the same text."""
+        logits, state = self(inputs, state)
+        return Decoded(logits.argmax(-1), logits, state)
+
     @torch.no_grad()
     def step(self, ids: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
         """One time step for generation: ids (batch,) -> logits (batch, vocab), new state.
@@ -124,12 +150,3 @@ class CharLM(nn.Module):
             x = h
         state = (torch.stack(new_h), torch.stack(new_c)) if new_c else torch.stack(new_h)
         return self.head(x), state
-
-
-def detach_state(state: State | None) -> State | None:
-    """Keep the values, cut the graph: truncated BPTT's boundary between two batches."""
-    if state is None:
-        return None
-    if isinstance(state, tuple):
-        return tuple(s.detach() for s in state)
-    return state.detach()

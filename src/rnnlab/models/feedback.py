@@ -15,38 +15,51 @@ still has to learn which of the W positions matters, and how.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from rnnlab.errors import UserError
+from rnnlab.data.batch import Batch
+from rnnlab.models.base import (
+    TIME_CHUNK,
+    DecipherConfig,
+    DecipherModel,
+    Decoded,
+    check_at_least_one,
+    chunked,
+    require_sizes,
+)
+from rnnlab.models.registry import register
+
+VOCAB_SIZES = ("in_vocab_size", "out_vocab_size")
 
 
 @dataclass
-class FeedbackModelConfig:
-    in_vocab_size: int
-    out_vocab_size: int
+class FeedbackModelConfig(DecipherConfig):
+    architecture = "feedback"
+    in_vocab_size: int = 0  # 0: filled in from the data
+    out_vocab_size: int = 0
     window: int = 16  # previous outputs read at each step
     embedding: int = 32
     hidden: int = 256
 
     def __post_init__(self) -> None:
-        for name in ("in_vocab_size", "out_vocab_size", "window", "embedding", "hidden"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+        check_at_least_one(self, (*VOCAB_SIZES, "window", "embedding", "hidden"), VOCAB_SIZES)
 
 
 # Carried across chunks: the LSTM state and the last W outputs (batch, W), newest last.
 FeedbackState = tuple[tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor]
 
 
-class FeedbackDecipherer(nn.Module):
+@register
+class FeedbackDecipherer(DecipherModel):
+    architecture = "feedback"
+    config_class = FeedbackModelConfig
+
     def __init__(self, config: FeedbackModelConfig) -> None:
         super().__init__()
+        require_sizes(config, VOCAB_SIZES)
         self.config = config
         c = config
         self.bos = c.out_vocab_size  # an extra id for "before the message"
@@ -72,8 +85,19 @@ class FeedbackDecipherer(nn.Module):
         logits, state = self.rnn(self._inputs(inputs, history[:, :-1]))
         return self.head(logits), state
 
+    def teacher_forced(self, batch: Batch) -> torch.Tensor:
+        # Right padding (IGNORE_INDEX) only ever follows the real plaintext; any id will do.
+        return self(batch.inputs, batch.targets.clamp(min=0))[0]
+
+    def decode(self, inputs, keys=None, key_lengths=None, lengths=None, chunk=TIME_CHUNK):
+        """Greedy decryption, feeding back its own outputs, in `chunk` pieces carrying the
+        state and the last outputs. No logits: they would be its own guesses' scores, so
+        scoring uses the teacher-forced ones (`teacher_forced`)."""
+        ids, state = chunked(inputs, chunk, self.greedy)
+        return Decoded(ids, None, state)
+
     @torch.no_grad()
-    def decode(
+    def greedy(
         self, inputs: torch.Tensor, state: FeedbackState | None = None
     ) -> tuple[torch.Tensor, FeedbackState]:
         """Greedy decryption of (B, T) ciphertext ids; returns predicted ids and the state

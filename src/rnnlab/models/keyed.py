@@ -20,20 +20,35 @@ few symbols).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from rnnlab.data.batch import Batch
 from rnnlab.errors import UserError
+from rnnlab.models.base import (
+    TIME_CHUNK,
+    DecipherConfig,
+    DecipherModel,
+    Decoded,
+    check_at_least_one,
+    chunked,
+    require_keys,
+    require_sizes,
+)
+from rnnlab.models.registry import register
+
+SIZES = ("in_vocab_size", "out_vocab_size", "key_vocab_size", "max_key_len")
 
 
 @dataclass
-class KeyedModelConfig:
-    in_vocab_size: int
-    out_vocab_size: int
-    key_vocab_size: int
-    max_key_len: int  # slots in the key memory: the longest key the model can be given
+class KeyedModelConfig(DecipherConfig):
+    architecture = "keyed"
+    in_vocab_size: int = 0  # 0: filled in from the data
+    out_vocab_size: int = 0
+    key_vocab_size: int = 0
+    max_key_len: int = 0  # slots in the key memory: the longest key the model can be given
     embedding: int = 32
     hidden: int = 256
     attention: int = 64  # query/key width of the attention over the key
@@ -47,15 +62,12 @@ class KeyedModelConfig:
     read_slots: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("in_vocab_size", "out_vocab_size", "key_vocab_size", "max_key_len"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("embedding", "hidden", "attention"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_at_least_one(self, (*SIZES, "embedding", "hidden", "attention"), SIZES)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def sized_for(self, in_vocab: int, out_vocab: int, key_space=None) -> None:
+        super().sized_for(in_vocab, out_vocab)
+        self.key_vocab_size = len(key_space.alphabet)
+        self.max_key_len = key_space.max_symbols
 
 
 def used_slots(keys: torch.Tensor, key_lengths: torch.Tensor) -> torch.Tensor:
@@ -65,9 +77,15 @@ def used_slots(keys: torch.Tensor, key_lengths: torch.Tensor) -> torch.Tensor:
     return slots[None, :] < key_lengths[:, None]
 
 
-class KeyedDecipherer(nn.Module):
+@register
+class KeyedDecipherer(DecipherModel):
+    architecture = "keyed"
+    config_class = KeyedModelConfig
+    needs_keys = True
+
     def __init__(self, config: KeyedModelConfig) -> None:
         super().__init__()
+        require_sizes(config, SIZES)
         self.config = config
         c = config
         self.embed = nn.Embedding(c.in_vocab_size, c.embedding)
@@ -138,6 +156,19 @@ class KeyedDecipherer(nn.Module):
             weights = self._attend(self.query(out), addresses, valid)
             read = torch.einsum("bts,bse->bte", weights, content)
         return self.head(torch.cat([out, read, x], dim=-1)), state
+
+    def teacher_forced(self, batch: Batch) -> torch.Tensor:
+        return self(batch.inputs, *require_keys(batch))[0]
+
+    def decode(self, inputs, keys=None, key_lengths=None, lengths=None, chunk=TIME_CHUNK):
+        """Streams `inputs` in `chunk` pieces under the given keys, carrying the state
+        (padding after a row's end never changes its real positions: left to right)."""
+        if keys is None or key_lengths is None:
+            raise UserError("this model needs the key: pass --key KEY")
+        logits, state = chunked(
+            inputs, chunk, lambda piece, state: self(piece, keys, key_lengths, state)
+        )
+        return Decoded(logits.argmax(-1), logits, state)
 
     def _attend(
         self, queries: torch.Tensor, addresses: torch.Tensor, valid: torch.Tensor

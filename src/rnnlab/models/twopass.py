@@ -18,24 +18,38 @@ makes of the family's key (a shift, a key word, a substitution table).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from rnnlab.data.batch import Batch
 from rnnlab.errors import UserError
-from rnnlab.models.keyed import KeyedDecipherer, KeyedModelConfig, used_slots
+from rnnlab.models.base import (
+    TIME_CHUNK,
+    DecipherConfig,
+    DecipherModel,
+    LossOutput,
+    check_at_least_one,
+    require_keys,
+    require_sizes,
+    token_loss,
+)
+from rnnlab.models.keyed import SIZES, KeyedDecipherer, KeyedModelConfig, used_slots
+from rnnlab.models.keyreader import KeyReader
+from rnnlab.models.registry import register
 
 POOLINGS = ("attention", "periodic", "symbol")
+KEY_WINDOW = 2048  # characters the two-pass model reads to infer a message's key
 
 
 @dataclass
-class TwoPassModelConfig:
-    in_vocab_size: int
-    out_vocab_size: int
-    key_vocab_size: int
-    max_key_len: int
+class TwoPassModelConfig(DecipherConfig):
+    architecture = "twopass"
+    in_vocab_size: int = 0  # 0: filled in from the data
+    out_vocab_size: int = 0
+    key_vocab_size: int = 0
+    max_key_len: int = 0
     # The shortest key the family draws (caesar, affine and substitution keys have one
     # length, so min = max): the length the reader names is never outside the range.
     min_key_len: int = 1
@@ -75,25 +89,22 @@ class TwoPassModelConfig:
     feed_location: bool | None = None
 
     def __post_init__(self) -> None:
-        for name in (
-            "in_vocab_size",
-            "out_vocab_size",
-            "key_vocab_size",
-            "max_key_len",
-            "embedding",
-            "reader_hidden",
-            "reader_layers",
-            "hidden",
-            "attention",
-        ):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 1 <= self.min_key_len <= self.max_key_len:
+        sizes = ("embedding", "reader_hidden", "reader_layers", "hidden", "attention")
+        check_at_least_one(self, (*SIZES, *sizes), SIZES)
+        if self.max_key_len and not 1 <= self.min_key_len <= self.max_key_len:
             raise UserError(
                 f"min_key_len must be 1 … max_key_len ({self.max_key_len}), got {self.min_key_len}"
             )
         if self.pooling not in POOLINGS:
             raise UserError(f"unknown key pooling {self.pooling!r}; use {', '.join(POOLINGS)}")
+
+    def sized_for(self, in_vocab: int, out_vocab: int, key_space=None) -> None:
+        super().sized_for(in_vocab, out_vocab)
+        self.key_vocab_size = len(key_space.alphabet)
+        self.max_key_len = key_space.max_symbols
+        self.min_key_len = key_space.min_symbols
+        if self.feed_location is None:
+            self.feed_location = self.max_key_len > 1
 
     def keyed(self) -> KeyedModelConfig:
         """The config of pass 2."""
@@ -110,153 +121,6 @@ class TwoPassModelConfig:
             # the plaintext, so pass 2 must read it along with the slot's content.
             read_slots=self.pooling == "symbol",
         )
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-class KeyReader(nn.Module):
-    """Ciphertext -> logits for each key slot's symbol and for the key's length.
-
-    Pass `lengths` (the true key lengths, in training) to read the slots as a key of that
-    length; without it the slots are read for the most likely length. Only the periodic
-    pooling's slots depend on the length."""
-
-    def __init__(self, c: TwoPassModelConfig) -> None:
-        super().__init__()
-        self.pooling = c.pooling
-        self.min_key_len, self.max_key_len = c.min_key_len, c.max_key_len
-        self.embed = nn.Embedding(c.in_vocab_size, c.embedding)
-        self.rnn = nn.LSTM(
-            c.embedding, c.reader_hidden, c.reader_layers, batch_first=True, bidirectional=True
-        )
-        width = 2 * c.reader_hidden
-        if c.pooling == "periodic":
-            # A column is pooled from the symbols themselves as well as the LSTM's reading:
-            # the LSTM mixes in neighbours, which belong to other columns.
-            width += c.embedding
-            self.column_score = nn.Sequential(
-                nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 1)
-            )
-            self.slot_head = nn.Sequential(
-                nn.Linear(width, width), nn.ReLU(), nn.Linear(width, c.key_vocab_size)
-            )
-            return
-        if c.pooling == "symbol":
-            self.symbols = SymbolProfiles(width + c.embedding, c.in_vocab_size, c.symbol_rounds)
-            profile = self.symbols.width
-            self.slot_head = nn.Linear(profile, c.max_key_len)  # symbol c -> logit per slot
-            self.length_head = nn.Linear(profile, c.max_key_len + 1)
-            return
-        # One learned query per slot: slot j gathers what it needs from the whole message.
-        self.slot_queries = nn.Parameter(torch.randn(c.max_key_len, width) / width**0.5)
-        self.slot_head = nn.Sequential(
-            nn.Linear(2 * width, width), nn.ReLU(), nn.Linear(width, c.key_vocab_size)
-        )
-        self.length_head = nn.Sequential(
-            nn.Linear(width, width), nn.ReLU(), nn.Linear(width, c.max_key_len + 1)
-        )
-
-    def forward(
-        self, inputs: torch.Tensor, lengths: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """inputs (batch, time) -> slot logits (batch, slots, key_vocab), length logits
-        (batch, max_key_len + 1)."""
-        x = self.embed(inputs)
-        out, _ = self.rnn(x)  # (B, T, W)
-        if self.pooling == "periodic":
-            return self._periodic(torch.cat([out, x], dim=-1), lengths)
-        if self.pooling == "symbol":
-            profiles = self.symbols(inputs, torch.cat([out, x], dim=-1))  # (B, V, P)
-            # slot j's distribution over symbols: which ciphertext symbol stands for j
-            slot_logits = self.slot_head(profiles).transpose(1, 2)  # (B, slots, V)
-            return slot_logits, self.length_head(profiles.mean(1))
-        mean = out.mean(dim=1)  # what every slot and the length see: the whole message
-        weights = torch.einsum("btw,sw->bst", out, self.slot_queries).softmax(-1)
-        pooled = torch.einsum("bst,btw->bsw", weights, out)
-        slots = torch.cat([pooled, mean[:, None].expand_as(pooled)], dim=-1)
-        return self.slot_head(slots), self.length_head(mean)
-
-    def pick_lengths(self, length_logits: torch.Tensor) -> torch.Tensor:
-        """The most likely key length of each row, among the lengths the family draws."""
-        lo, hi = self.min_key_len, self.max_key_len
-        return length_logits[:, lo : hi + 1].argmax(-1) + lo
-
-    def _periodic(
-        self, features: torch.Tensor, lengths: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        n_max = self.max_key_len
-        columns = column_means(features, n_max)  # (B, n, j, F)
-        n = torch.arange(1, n_max + 1, device=features.device)
-        j = torch.arange(n_max, device=features.device)
-        scores = self.column_score(columns).squeeze(-1)  # (B, n, j)
-        real = j[None, :] < n[:, None]  # (n, j): column j exists for length n
-        length_logits = (scores * real).sum(-1) / real.sum(-1)  # mean over real columns
-        length_logits = torch.cat(
-            [length_logits.new_full((len(features), 1), -1e9), length_logits], 1
-        )
-        if lengths is None:
-            lengths = self.pick_lengths(length_logits)
-        chosen = columns[torch.arange(len(features)), lengths - 1]  # (B, j, F)
-        return self.slot_head(chosen), length_logits
-
-
-class SymbolProfiles(nn.Module):
-    """Per ciphertext symbol, a profile vector that does not depend on which symbol it is.
-
-    A substitution key relabels the symbols, so what identifies plaintext letter j is not
-    a ciphertext symbol's name but its behaviour: its frequency, how often it doubles, the
-    symbols around it and *their* behaviour. The profile starts from the symbol's frequency,
-    its doubling rate and the mean of the LSTM's features where it occurs, and each round
-    adds what its bigram neighbours' profiles say (weighted by the bigram counts, in each
-    direction). Nothing in this module names a symbol: relabel the symbols and each
-    profile moves with its symbol (tested). The features it is handed may name them (the
-    reader's embedding and LSTM do), but under random keys a name carries no information
-    about the key, so all that can be learned from them is what holds for every naming.
-    """
-
-    def __init__(self, features: int, vocab: int, rounds: int, width: int = 128) -> None:
-        super().__init__()
-        self.vocab = vocab
-        self.width = width
-        self.start = nn.Sequential(nn.Linear(features + 2, width), nn.ReLU())
-        self.rounds = nn.ModuleList(
-            nn.Sequential(nn.Linear(3 * width, width), nn.ReLU(), nn.Linear(width, width))
-            for _ in range(rounds)
-        )
-        self.norms = nn.ModuleList(nn.LayerNorm(width) for _ in range(rounds))
-
-    def forward(self, inputs: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-        """inputs (B, T) ids, features (B, T, F) -> profiles (B, vocab, width)."""
-        onehot = F.one_hot(inputs, self.vocab).to(features.dtype)  # (B, T, V)
-        counts = onehot.sum(1)  # (B, V)
-        frequency = counts / inputs.shape[1]
-        mean_features = torch.einsum("btv,btf->bvf", onehot, features) / counts.clamp(
-            min=1
-        ).unsqueeze(-1)
-        # bigrams[b, c, d]: how often symbol c is followed by d, per character
-        bigrams = torch.einsum("btc,btd->bcd", onehot[:, :-1], onehot[:, 1:])
-        bigrams = bigrams / max(inputs.shape[1] - 1, 1)
-        doubles = torch.diagonal(bigrams, dim1=1, dim2=2)
-        scale = self.vocab  # bigram rates are ~1/V^2; lift them to order-one weights
-        h = self.start(torch.cat([mean_features, frequency[..., None], doubles[..., None]], -1))
-        for update, norm in zip(self.rounds, self.norms, strict=True):
-            after = torch.einsum("bcd,bdw->bcw", bigrams, h) * scale  # what follows c
-            before = torch.einsum("bdc,bdw->bcw", bigrams, h) * scale  # what precedes c
-            h = norm(h + update(torch.cat([h, after, before], dim=-1)))
-        return h
-
-
-def column_means(features: torch.Tensor, n_max: int) -> torch.Tensor:
-    """features (B, T, F) -> (B, n_max, n_max, F): entry [b, n-1, j] is the mean of the
-    features at positions t with t mod n == j (zero where j >= n, or the column is empty)."""
-    device = features.device
-    n = torch.arange(1, n_max + 1, device=device)
-    t = torch.arange(features.shape[1], device=device)
-    j = torch.arange(n_max, device=device)
-    member = (t[None, None, :] % n[:, None, None] == j[None, :, None]).to(features.dtype)
-    member = member / member.sum(-1, keepdim=True).clamp(min=1)
-    return torch.einsum("njt,btf->bnjf", member, features)
 
 
 def greedy_permutation(scores: torch.Tensor) -> torch.Tensor:
@@ -283,9 +147,15 @@ def same_keys(
     return ((keys_a == keys_b) | ~used).all(-1) & (lengths_a == lengths_b)
 
 
-class TwoPassDecipherer(nn.Module):
+@register
+class TwoPassDecipherer(DecipherModel):
+    architecture = "twopass"
+    config_class = TwoPassModelConfig
+    names_keys = True
+
     def __init__(self, config: TwoPassModelConfig) -> None:
         super().__init__()
+        require_sizes(config, SIZES)
         self.config = config
         self.reader = KeyReader(config)
         self.decipherer = KeyedDecipherer(config.keyed())
@@ -323,3 +193,43 @@ class TwoPassDecipherer(nn.Module):
         if keys is None or key_lengths is None:
             keys, key_lengths = self.guess_key(inputs)
         return self.decipherer(inputs, keys, key_lengths, state)
+
+    def teacher_forced(self, batch: Batch) -> torch.Tensor:
+        """Pass 2 under the *true* keys (which says nothing of how well the model
+        decrypts: that is `decode`'s, under the keys it names)."""
+        return self.decipherer(batch.inputs, *require_keys(batch))[0]
+
+    def loss(self, batch: Batch, state=None) -> LossOutput:
+        """Both passes learn from every batch: pass 2 decrypts under the true key, pass 1
+        learns to name that key; with table keys pass 2 also applies the same keys to
+        uniformly random text (`uniform_drill`)."""
+        loss = token_loss(self.teacher_forced(batch), batch.targets)
+        loss = loss + self.key_loss(batch.inputs, *require_keys(batch))
+        if batch.uniform is not None:
+            drill = self.teacher_forced(batch.uniform)
+            loss = loss + token_loss(drill, batch.uniform.targets)
+        # No "correct": teacher-forced accuracy under the true key would flatter the model.
+        return LossOutput(loss, {"count": float(batch.num_targets)})
+
+    def decode(self, inputs, keys=None, key_lengths=None, lengths=None, chunk=TIME_CHUNK):
+        """Whatever keys the caller holds, decrypt under the model's own, named once per
+        message from its first KEY_WINDOW characters."""
+        named = self.name_keys(inputs, lengths)
+        decoded = self.decipherer.decode(inputs, *named, chunk=chunk)
+        decoded.keys = named
+        return decoded
+
+    def name_keys(
+        self, inputs: torch.Tensor, lengths: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The key for each row, read from the row's first KEY_WINDOW characters — its real
+        ones only, when `lengths` marks right-padded rows (the reader is bidirectional:
+        padding would reach every position). Pass 2 reads left to right, so padding after
+        a row's end never changes its real positions."""
+        if lengths is None:
+            return self.guess_key(inputs[:, :KEY_WINDOW])
+        guesses = [
+            self.guess_key(inputs[row : row + 1, : min(int(n), KEY_WINDOW)])
+            for row, n in enumerate(lengths)
+        ]
+        return torch.cat([k for k, _ in guesses]), torch.cat([n for _, n in guesses])

@@ -2,13 +2,13 @@
 
 It knows steps, time budgets, optimisers, learning-rate schedules, clipping, mixed
 precision, evaluation, checkpoints, early stopping and Ctrl-C; it does not know whether it
-is training a cipher tagger or a language model. A task hands it three things
-(`TrainTask`): the batch for a step, the loss of a batch, and an evaluation. A task that
-carries state between batches (truncated BPTT) also hands over `state_dict` /
-`load_state_dict`, and that state is checkpointed with the rest.
+is training a cipher tagger or a language model. The model gives the loss of a batch
+(`TaskModel.loss`: every trainable term inside one call); the task (`TrainTask`) gives the
+batch for a step and an evaluation. A recurrent state the model hands back with its loss
+(truncated BPTT) is detached, carried into the next step and checkpointed with the rest.
 
 Resuming is exact for step-budgeted runs: batches are a pure function of the step (the
-task's job), and the checkpoint holds the optimiser, RNG and task states, so N steps +
+task's job), and the checkpoint holds the optimiser, RNG and carried states, so N steps +
 resume + M steps ends with the same parameters as N + M steps in one go. A run budgeted by
 time (`max_time_min`) schedules its learning rate by elapsed time, which no resume can
 replay exactly; it continues with the time already spent.
@@ -30,14 +30,14 @@ from rnnlab import checkpoint as ckpt
 from rnnlab.data.batch import Batch
 from rnnlab.device import resolve_device
 from rnnlab.errors import UserError
+from rnnlab.models.base import State, TaskModel, detach_state
 
 
 class TrainTask(Protocol):
-    def train_batch(self, step: int) -> Batch: ...
+    # Multiplies the model's loss before backward (seed 003 sums per-step means: 25).
+    loss_scale: float
 
-    def loss(self, model: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
-        """Mean loss of the batch, and counts to sum over a log window ("correct", "count")."""
-        ...
+    def train_batch(self, step: int) -> Batch: ...
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Held-out metrics; must include "loss" (lower is better: it picks the best)."""
@@ -124,7 +124,7 @@ def lr_factor(step: int, progress: float, config: TrainConfig) -> float:
 class Trainer:
     def __init__(
         self,
-        model: nn.Module,
+        model: TaskModel,
         task: TrainTask,
         config: TrainConfig,
         out_dir: str | Path,
@@ -144,6 +144,7 @@ class Trainer:
         self.best_loss = math.inf
         self.evals_since_best = 0
         self.last_eval: dict[str, Any] = {}
+        self.carried: State = None  # recurrent state carried between batches (TBPTT)
         self._config_written = False
         # Metrics wait in memory and reach metrics.jsonl with each save, so the log never
         # runs ahead of the checkpoint it describes (and nothing is written before it).
@@ -174,8 +175,9 @@ class Trainer:
             "rng_cpu": torch.get_rng_state(),
             "last_eval": {k: float(v) for k, v in self.last_eval.items() if _is_number(v)},
         }
-        if hasattr(self.task, "state_dict"):
-            state["task"] = self.task.state_dict()
+        if self.carried is not None:
+            parts = self.carried if isinstance(self.carried, tuple) else (self.carried,)
+            state["task"] = {"hidden": [p.cpu() for p in parts]}
         if torch.cuda.is_available():
             state["rng_cuda"] = torch.cuda.get_rng_state_all()
         # Trainer state first, weights second; both carry the step, and resume refuses a
@@ -201,8 +203,8 @@ class Trainer:
             torch.set_rng_state(state["rng_cpu"])
             if "rng_cuda" in state and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all(state["rng_cuda"])
-            if "task" in state and hasattr(self.task, "load_state_dict"):
-                self.task.load_state_dict(state["task"], self.device)
+            parts = [p.to(self.device) for p in state.get("task", {}).get("hidden", [])]
+            self.carried = None if not parts else tuple(parts) if len(parts) > 1 else parts[0]
             self.step = int(state["step"])
             self.elapsed_s = float(state.get("elapsed_s", 0.0))
             self.best_loss = float(state.get("best_loss", math.inf))
@@ -259,7 +261,9 @@ class Trainer:
         self.model.train()
         batch = self.task.train_batch(self.step + 1).to(self.device)
         with self._autocast():
-            loss, stats = self.task.loss(self.model, batch)
+            out = self.model.loss(batch, self.carried)
+            loss = out.loss * self.task.loss_scale
+        self.carried = detach_state(out.state)  # keep the values, cut the graph
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.config.grad_clip > 0:
@@ -268,7 +272,7 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.step += 1
-        window.add(float(loss.detach()), stats)
+        window.add(float(loss.detach()), out.stats)
         self.callbacks.on_step(self.step)
 
     def _autocast(self):

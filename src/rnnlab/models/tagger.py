@@ -1,29 +1,43 @@
-"""Decipherer: a sequence tagger, ciphertext symbol in -> plaintext symbol out.
+"""Tagger: ciphertext symbol in -> plaintext symbol out, one output per position.
 
 Embedding -> recurrent stack (torch.nn LSTM / GRU / Elman RNN) -> Linear, as in seeds
-000-002, with layers and bidirectionality as options. One output per input position: the
-ciphers rnnlab targets are length-preserving, so no attention or decoder is needed.
+000-002, with layers and bidirectionality as options. The ciphers rnnlab targets are
+length-preserving, so no attention or decoder is needed.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnlab import nn as rnn
+from rnnlab.data.batch import Batch
 from rnnlab.errors import UserError
+from rnnlab.models.base import (
+    TIME_CHUNK,
+    DecipherConfig,
+    DecipherModel,
+    Decoded,
+    check_at_least_one,
+    chunked,
+    require_sizes,
+)
+from rnnlab.models.registry import register
 
 # rnnlab.nn's drop-ins for torch.nn.LSTM / GRU / RNN: same weights, `impl` picks the code
 RNN_CLASSES: dict[str, type[nn.RNNBase]] = {"lstm": rnn.LSTM, "gru": rnn.GRU, "elman": rnn.RNN}
+BIDI_WINDOW = 2048  # characters a bidirectional tagger reads at once (memory bound)
+VOCAB_SIZES = ("in_vocab_size", "out_vocab_size")
 
 
 @dataclass
-class DecipherModelConfig:
-    in_vocab_size: int
-    out_vocab_size: int
+class TaggerConfig(DecipherConfig):
+    architecture = "tagger"
+    in_vocab_size: int = 0  # 0: filled in from the data
+    out_vocab_size: int = 0
     model: str = "lstm"  # lstm | gru | elman
     embedding: int = 32
     hidden: int = 128
@@ -37,19 +51,19 @@ class DecipherModelConfig:
             raise UserError(f"unknown model {self.model!r}; choose from {', '.join(RNN_CLASSES)}")
         if self.impl not in rnn.IMPLS:
             raise UserError(f"unknown impl {self.impl!r}; choose from {', '.join(rnn.IMPLS)}")
-        for name in ("embedding", "hidden", "layers", "in_vocab_size", "out_vocab_size"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_at_least_one(self, ("embedding", "hidden", "layers", *VOCAB_SIZES), VOCAB_SIZES)
         if not 0.0 <= self.dropout < 1.0:
             raise UserError(f"dropout must be in [0, 1), got {self.dropout}")
 
-    def to_dict(self) -> dict:
-        return asdict(self)
 
+@register
+class Tagger(DecipherModel):
+    architecture = "tagger"
+    config_class = TaggerConfig
 
-class Decipherer(nn.Module):
-    def __init__(self, config: DecipherModelConfig) -> None:
+    def __init__(self, config: TaggerConfig) -> None:
         super().__init__()
+        require_sizes(config, VOCAB_SIZES)
         self.config = config
         self.embed = nn.Embedding(config.in_vocab_size, config.embedding)
         self.rnn = RNN_CLASSES[config.model](
@@ -84,3 +98,37 @@ class Decipherer(nn.Module):
         else:
             out, state = self.rnn(x, state)
         return self.head(out), state
+
+    def teacher_forced(self, batch: Batch) -> torch.Tensor:
+        return self(batch.inputs, batch.lengths)[0]
+
+    def decode(self, inputs, keys=None, key_lengths=None, lengths=None, chunk=TIME_CHUNK):
+        """Right-padded rows are read whole; a unidirectional tagger streams long text in
+        `chunk` pieces carrying its state, a bidirectional one (whose backward pass starts
+        at the end) reads windows. A tagger takes no key."""
+        if lengths is not None:
+            logits = self(inputs, lengths)[0]
+        elif self.config.bidirectional:
+            logits = self.windows(inputs)
+        else:
+            logits, _ = chunked(inputs, chunk, lambda piece, state: self(piece, state=state))
+        return Decoded(logits.argmax(-1), logits)
+
+    def windows(self, inputs: torch.Tensor) -> torch.Tensor:
+        """A bidirectional tagger's logits, BIDI_WINDOW characters at a time.
+
+        Each window is decrypted on its own, so memory stays bounded however long the
+        text; every key an unknown-key model infers is one key per message, which any long
+        enough window shows again. The last window is moved back to end at the text's end
+        (overlapping the one before) rather than left short, so no piece has too little
+        text to go on.
+        """
+        length = inputs.shape[1]
+        if length <= BIDI_WINDOW:
+            return self(inputs)[0]
+        pieces = []
+        for start in range(0, length, BIDI_WINDOW):
+            begin = min(start, length - BIDI_WINDOW)
+            logits = self(inputs[:, begin : begin + BIDI_WINDOW])[0]
+            pieces.append(logits[:, start - begin :])
+        return torch.cat(pieces, dim=1)

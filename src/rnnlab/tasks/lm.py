@@ -1,0 +1,396 @@
+"""The language-model task: train on a text file, evaluate, sample.
+
+Plain functions over typed configs (`build_run`, `train`, `load`, `evaluate`, `sample`),
+so that any front end is thin and a notebook can call the same things.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import rnnlab
+from rnnlab import checkpoint as ckpt
+from rnnlab.data.batch import IGNORE_INDEX, Batch
+from rnnlab.data.corpus import Corpus, encode_text_file, load_corpus
+from rnnlab.data.textstream import ChunkBatches, StreamBatches, to_batch
+from rnnlab.errors import UserError
+from rnnlab.models.charlm import CharLM, CharLMConfig
+from rnnlab.tasks.runs import load_run, train_run
+from rnnlab.train import Callbacks, TrainConfig
+from rnnlab.vocab import Vocab, describe_char
+
+__all__ = [
+    "LAYOUTS",
+    "PRESETS",
+    "TASK",
+    "LMDataConfig",
+    "LMRun",
+    "LMTask",
+    "LoadedLM",
+    "build_run",
+    "check_sampling_args",
+    "evaluate",
+    "evaluate_ids",
+    "load",
+    "pick_next",
+    "prepare",
+    "run_config",
+    "run_from_config",
+    "sample",
+    "train",
+]
+
+TASK = "lm"
+LAYOUTS = ("stream", "chunks")
+
+
+@dataclass
+class LMDataConfig:
+    data: str | None = None  # None: the shipped Tiny Shakespeare
+    encoding: str = "utf-8"
+    val_frac: float = 0.1
+    val_data: str | None = None
+    seq_len: int = 100
+    layout: str = "stream"  # stream: TBPTT, state carried | chunks: seed 003, state reset
+    loss_scale: float = 1.0  # seed 003 sums the per-step mean losses: seq_len
+    eval_columns: int = 16  # parallel streams the validation text is split into
+    # Validation during training reads at most this many characters, so a multi-GB corpus
+    # (100s of MB of validation text) does not stall training; `lm eval` reads it all.
+    eval_max_chars: int | None = 2_000_000
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise UserError(f"unknown layout {self.layout!r}; use {', '.join(LAYOUTS)}")
+        if self.seq_len < 1 or self.eval_columns < 1:
+            raise UserError("--seq-len and eval columns must be at least 1")
+
+
+@dataclass
+class LMRun:
+    data: LMDataConfig = field(default_factory=LMDataConfig)
+    model: CharLMConfig = field(default_factory=CharLMConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def evaluate_ids(
+    model: CharLM, ids: np.ndarray, device: torch.device, columns: int = 16, chunk: int = 512
+) -> dict[str, float]:
+    """Mean cross-entropy of each next character given all before it in its column.
+
+    The text is cut into `columns` equal streams (the first character of each has no
+    context; with 16 columns over 100k characters that costs well under 0.01 nats) and
+    each is read left to right with the state carried, `chunk` characters at a time.
+    """
+    columns = max(1, min(columns, len(ids) // 2))
+    row_len = len(ids) // columns
+    if row_len < 2:
+        raise UserError(f"text of {len(ids)} characters is too short to evaluate")
+    rows = np.asarray(ids[: row_len * columns]).reshape(columns, row_len)
+    total, count, state = 0.0, 0, None
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, row_len - 1, chunk):
+            stop = min(start + chunk, row_len - 1)
+            batch = to_batch(rows[:, start:stop], rows[:, start + 1 : stop + 1], False)
+            decoded = model.decode(batch.inputs.to(device), state)
+            logits, state = decoded.logits, decoded.state
+            targets = batch.targets.to(device)
+            total += float(
+                F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="sum")
+            )
+            count += int((targets != IGNORE_INDEX).sum())
+    oov = int(columns * (row_len - 1) - count)
+    loss = total / max(count, 1)
+    return {"loss": loss, "bpc": loss / math.log(2), "chars": count, "oov": oov}
+
+
+class LMTask:
+    """Hands the Trainer a corpus's batches (contiguous streams for truncated BPTT, or
+    seed 003's chunks) and scores the model on the validation text."""
+
+    def __init__(self, corpus: Corpus, data: LMDataConfig, batch_size: int) -> None:
+        layout = StreamBatches if data.layout == "stream" else ChunkBatches
+        self.batches = layout(corpus.train.ids, batch_size, data.seq_len)
+        self.corpus = corpus
+        self.data = data
+        self.loss_scale = data.loss_scale
+
+    def train_batch(self, step: int) -> Batch:
+        return self.batches(step)
+
+    def evaluate(self, model: CharLM) -> dict[str, float]:
+        device = next(model.parameters()).device
+        ids = self.corpus.val.ids[: self.data.eval_max_chars]
+        return evaluate_ids(model, ids, device, self.data.eval_columns)
+
+
+def run_config(run: LMRun, corpus: Corpus) -> dict[str, Any]:
+    return {
+        "task": TASK,
+        "rnnlab_version": rnnlab.__version__,
+        "data": asdict(run.data) | {"source": corpus.source},
+        "model": run.model.to_dict(),
+        "train": run.train.to_dict(),
+        "vocab": corpus.vocab.to_dict(),
+    }
+
+
+def run_from_config(config: dict[str, Any]) -> LMRun:
+    try:
+        data = {k: v for k, v in config["data"].items() if k != "source"}
+        return LMRun(
+            LMDataConfig(**data), CharLMConfig(**config["model"]), TrainConfig(**config["train"])
+        )
+    except (KeyError, TypeError) as e:
+        raise UserError(f"config.json does not describe a language-model run ({e})") from None
+
+
+def prepare(run: LMRun) -> tuple[LMTask, dict[str, Any]]:
+    """The corpus, and the vocabulary size filled in from it."""
+    corpus = load_corpus(run.data.data, run.data.encoding, run.data.val_frac, run.data.val_data)
+    if len(corpus.val.ids) < 2:
+        raise UserError("validation text is too short (fewer than 2 characters)")
+    run.model.vocab_size = len(corpus.vocab)
+    return LMTask(corpus, run.data, run.train.batch_size), run_config(run, corpus)
+
+
+def train(
+    run: LMRun,
+    out: str | Path,
+    resume: bool = False,
+    callbacks: Callbacks | None = None,
+    steps: int | None = None,
+) -> tuple[CharLM, dict[str, Any]]:
+    """Train (or resume) a language model into `out`; returns the model and last eval."""
+    return train_run(
+        run,
+        out,
+        task=TASK,
+        from_config=run_from_config,
+        prepare=prepare,
+        resume=resume,
+        callbacks=callbacks,
+        steps=steps,
+    )
+
+
+# -- using a trained model ------------------------------------------------------------
+
+
+@dataclass
+class LoadedLM:
+    model: CharLM
+    config: dict[str, Any]
+    vocab: Vocab
+    device: torch.device
+    weights: str
+
+
+def load(directory: str | Path, device: str = "auto", last: bool = False) -> LoadedLM:
+    """Load a language model: its best weights if the run kept them, else the last."""
+    name = ckpt.WEIGHTS
+    if not last and (Path(directory) / ckpt.BEST_WEIGHTS).exists():
+        name = ckpt.BEST_WEIGHTS
+    model, config, dev = load_run(
+        directory, task=TASK, from_config=run_from_config, device=device, weights=name
+    )
+    return LoadedLM(model, config, Vocab.from_dict(config["vocab"]), dev, name)
+
+
+def evaluate(
+    loaded: LoadedLM, data: str | None = None, encoding: str = "utf-8", columns: int | None = None
+) -> dict[str, Any]:
+    """Loss (nats/char) and bits/char on the run's validation text, or on a whole file."""
+    run = run_from_config(loaded.config)
+    columns = columns or run.data.eval_columns
+    if data is None:
+        d = run.data
+        args = (loaded.config["data"]["source"], d.encoding, d.val_frac, d.val_data)
+        # The encoding made for training is reused when its vocabulary is the model's (the
+        # usual case); only a changed or moved file is encoded again with the model's.
+        corpus = load_corpus(*args)
+        if corpus.vocab != loaded.vocab:
+            corpus = load_corpus(*args, vocab=loaded.vocab)
+        split = corpus.val
+        source = "validation split"
+    else:
+        split = encode_text_file(data, loaded.vocab, encoding)
+        source = data
+    result = evaluate_ids(loaded.model, split.ids, loaded.device, columns)
+    return result | {"data": source, "weights": loaded.weights}
+
+
+def pick_next(
+    logits: torch.Tensor,
+    temperature: float,
+    top_k: int,
+    top_p: float,
+    generator: torch.Generator,
+) -> int:
+    """One id from a (vocab,) row of logits: greedy at temperature 0, else sampled from
+    the temperature-scaled distribution cut to the top k and the top-p nucleus."""
+    if temperature == 0:
+        return int(logits.argmax())
+    logits = logits.float().cpu() / temperature
+    if top_k:
+        kth = torch.topk(logits, min(top_k, logits.numel())).values[-1]
+        logits = logits.masked_fill(logits < kth, -math.inf)
+    probs = torch.softmax(logits, dim=-1)
+    if top_p < 1.0:
+        sorted_probs, order = probs.sort(descending=True)
+        # keep each token whose preceding mass is below p: the smallest set reaching p
+        keep = sorted_probs.cumsum(0) - sorted_probs < top_p
+        probs = torch.zeros_like(probs).scatter(0, order[keep], sorted_probs[keep])
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def check_sampling_args(temperature: float, top_k: int, top_p: float, length: int) -> None:
+    if temperature < 0:
+        raise UserError(f"--temperature must be >= 0 (0 means greedy), got {temperature}")
+    if not 0 < top_p <= 1:
+        raise UserError(f"--top-p must be in (0, 1], got {top_p}")
+    if top_k < 0:
+        raise UserError(f"--top-k must be >= 0 (0 means no limit), got {top_k}")
+    if length < 0:
+        raise UserError(f"--length must be >= 0, got {length}")
+
+
+def sample(
+    loaded: LoadedLM,
+    prime: str = "\n",
+    length: int = 500,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    seed: int = 0,
+) -> Iterator[str]:
+    """Yield `length` characters after `prime`, one at a time, carrying the state: each
+    character costs one step of the network however long the text gets."""
+    check_sampling_args(temperature, top_k, top_p, length)
+    vocab = loaded.vocab
+    if not prime:
+        prime = "\n" if "\n" in vocab else vocab.chars[0]
+    unknown = vocab.unknown_chars(prime)
+    if unknown:
+        raise UserError(
+            f"prime character {describe_char(unknown[0])} is not in the model's vocabulary"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.from_numpy(vocab.encode(prime)).unsqueeze(0).to(loaded.device)
+    with torch.no_grad():
+        primed = loaded.model.decode(ids)
+        logits, state = primed.logits[:, -1], primed.state
+        step_input = torch.empty(1, dtype=torch.long, device=loaded.device)
+        for _ in range(length):
+            next_id = pick_next(logits[0], temperature, top_k, top_p, generator)
+            yield vocab.chars[next_id]
+            step_input.fill_(next_id)
+            logits, state = loaded.model.step(step_input, state)
+
+
+# -- defaults -------------------------------------------------------------------------
+
+# Flags a user leaves out take these values, chosen per device: what fits 10 minutes of a
+# 2-core CPU is not what fits a GPU. `seed` reproduces seed 003 as a baseline.
+PRESETS: dict[str, dict[str, Any]] = {
+    # Measured on 2 cores (benchmarks/lm_cpu): seq 50 beat 100 (twice the updates for the
+    # same characters) and light regularisation beat dropout 0.2 / weight decay 0.1 in a
+    # 10-minute budget, where the model never sees the data often enough to over-fit much.
+    "cpu": dict(
+        model="lstm",
+        embedding=256,
+        hidden=256,
+        layers=2,
+        dropout=0.1,
+        tie_weights=True,
+        seq_len=50,
+        batch_size=64,
+        lr=3e-3,
+        optimizer="adamw",
+        weight_decay=0.01,
+        schedule="cosine",
+        warmup_steps=200,
+        lr_min_ratio=0.05,
+        grad_clip=1.0,
+        eval_every=500,
+        steps=5000,
+    ),
+    "cuda": dict(
+        model="lstm",
+        embedding=1024,
+        hidden=1024,
+        layers=2,
+        dropout=0.35,
+        tie_weights=True,
+        seq_len=128,
+        batch_size=128,
+        lr=2e-3,
+        optimizer="adamw",
+        weight_decay=0.1,
+        schedule="cosine",
+        warmup_steps=300,
+        lr_min_ratio=0.05,
+        grad_clip=1.0,
+        eval_every=500,
+        steps=20000,
+        precision="bf16",
+    ),
+    "seed": dict(
+        model="elman",
+        input="scalar",
+        embedding=1,
+        hidden=256,
+        layers=1,
+        dropout=0.0,
+        tie_weights=False,
+        seq_len=25,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="rmsprop",
+        weight_decay=0.0,
+        schedule="constant",
+        warmup_steps=0,
+        grad_clip=3.0,
+        layout="chunks",
+        loss_scale=25.0,
+        eval_every=500,
+        steps=5000,
+    ),
+}
+
+
+def build_run(preset: str, overrides: dict[str, Any]) -> LMRun:
+    """An LMRun from a preset plus the flags the user gave (None values are ignored)."""
+    values = dict(PRESETS[preset])
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values.update(given)
+    if values.get("tie_weights") and "hidden" in given and "embedding" not in given:
+        values["embedding"] = values["hidden"]  # keep a tied model tied when resized
+    model_keys = {
+        "model",
+        "embedding",
+        "hidden",
+        "layers",
+        "dropout",
+        "tie_weights",
+        "input",
+        "impl",
+    }
+    data_keys = set(LMDataConfig.__dataclass_fields__)
+    train_keys = set(TrainConfig.__dataclass_fields__)
+    unknown = set(values) - model_keys - data_keys - train_keys
+    if unknown:
+        raise ValueError(f"unknown settings: {sorted(unknown)}")
+    model = CharLMConfig(**{k: v for k, v in values.items() if k in model_keys})
+    data = LMDataConfig(**{k: v for k, v in values.items() if k in data_keys})
+    values.setdefault("keep_best", True)
+    train = TrainConfig(**{k: v for k, v in values.items() if k in train_keys})
+    return LMRun(data, model, train)
