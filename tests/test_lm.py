@@ -298,3 +298,34 @@ def test_single_step_path_matches_the_sequence_forward(kind):
         strict=True,
     ):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_run_on_the_shipped_corpus_names_it_and_evaluates_from_any_install(tmp_path):
+    """config.json records the shipped corpus by name, not by this install's path, so
+    `lm eval` works after a reinstall or on another machine."""
+    import json
+
+    run = tiny_lm_run(None, steps=2, eval_every=2)
+    run.data.data, run.data.eval_max_chars = None, 2000
+    lm.train(run, tmp_path / "shipped")
+    config_path = tmp_path / "shipped" / "config.json"
+    config = json.loads(config_path.read_text())
+    assert config["data"]["source"] == lm.SHIPPED_SOURCE
+    # a run made by an older rnnlab recorded the path inside its own install
+    config["data"]["source"] = "/gone/site-packages/rnnlab/corpora/tinyshakespeare.txt"
+    config_path.write_text(json.dumps(config))
+    result = lm.evaluate(lm.load(tmp_path / "shipped", device="cpu"))
+    assert result["chars"] > 100_000  # the whole validation tenth of Tiny Shakespeare
+
+
+def test_a_moved_training_file_is_a_one_line_error_that_says_to_pass_data(
+    text_file, tmp_path, capsys
+):
+    lm.train(tiny_lm_run(text_file, steps=2, eval_every=2), tmp_path / "run")
+    text_file.rename(tmp_path / "elsewhere.txt")
+    code, _, err = run_cli(["lm", "eval", str(tmp_path / "run")], capsys)
+    assert_one_line_error(code, err, "pass --data")
+    code, out, _ = run_cli(
+        ["lm", "eval", str(tmp_path / "run"), "--data", str(tmp_path / "elsewhere.txt")], capsys
+    )
+    assert code == 0 and "nats/char" in out

@@ -30,6 +30,7 @@ from rnnlab.vocab import Vocab, describe_char
 __all__ = [
     "LAYOUTS",
     "PRESETS",
+    "SHIPPED_SOURCE",
     "TASK",
     "LMDataConfig",
     "LMRun",
@@ -46,6 +47,7 @@ __all__ = [
     "run_from_config",
     "sample",
     "train",
+    "training_text",
 ]
 
 TASK = "lm"
@@ -136,11 +138,38 @@ def run_config(run: LMRun, corpus: Corpus) -> dict[str, Any]:
     return {
         "task": TASK,
         "rnnlab_version": rnnlab.__version__,
-        "data": asdict(run.data) | {"source": corpus.source},
+        "data": asdict(run.data) | {"source": recorded_source(run.data, corpus)},
         "model": run.model.to_dict(),
         "train": run.train.to_dict(),
         "vocab": corpus.vocab.to_dict(),
     }
+
+
+# How config.json names the corpus shipped inside the package: its path differs between
+# installs and machines, so a run records the name and `training_text` resolves it.
+SHIPPED_SOURCE = "shipped:tinyshakespeare"
+
+
+def recorded_source(data: LMDataConfig, corpus: Corpus) -> str:
+    if data.data is None:
+        return SHIPPED_SOURCE
+    return str(Path(corpus.source).resolve())  # absolute: `lm eval` may run elsewhere
+
+
+def training_text(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Where the text (and the validation file) a run trained on is now: None for the
+    shipped corpus, the recorded path of a user's file while it is still there."""
+    if data.get("data") is None:  # the shipped corpus, whatever path an old run recorded
+        return None, None
+    found = []
+    for path in (data.get("source") or data["data"], data.get("val_data")):
+        if path is not None and not Path(path).is_file():
+            raise UserError(
+                f"{path}: the text this run was trained on is not there any more; "
+                f"pass --data FILE to evaluate on a file"
+            )
+        found.append(path)
+    return found[0], found[1]
 
 
 def run_from_config(config: dict[str, Any]) -> LMRun:
@@ -212,8 +241,8 @@ def evaluate(
     run = run_from_config(loaded.config)
     columns = columns or run.data.eval_columns
     if data is None:
-        d = run.data
-        args = (loaded.config["data"]["source"], d.encoding, d.val_frac, d.val_data)
+        text, val_text = training_text(loaded.config["data"])
+        args = (text, run.data.encoding, run.data.val_frac, val_text)
         # The encoding made for training is reused when its vocabulary is the model's (the
         # usual case); only a changed or moved file is encoded again with the model's.
         corpus = load_corpus(*args)
