@@ -14,7 +14,15 @@ import torch
 
 from rnnlab import decipher
 from rnnlab.ciphers import get_cipher
-from rnnlab.data.parallel import PAIR_WINDOW, Pair, PairsData, PairSet, pad_pairs, windows
+from rnnlab.data.parallel import (
+    PAIR_WINDOW,
+    STREAM_VAL,
+    Pair,
+    PairsData,
+    PairSet,
+    pad_pairs,
+    windows,
+)
 from rnnlab.models.base import DecipherModel, Decoded
 from rnnlab.vocab import Vocab
 
@@ -44,7 +52,7 @@ def long_file(tmp_path, seed: int = 0):
 def split_seed(held_out: bool) -> int:
     """A seed whose split puts the long pair (line 1) in validation, or in training."""
     for seed in range(100):
-        order = np.random.default_rng([seed, 2]).permutation(SHORT + 1)  # STREAM_VAL
+        order = np.random.default_rng([seed, STREAM_VAL]).permutation(SHORT + 1)
         if (0 in order[: round((SHORT + 1) * 0.1)]) == held_out:
             return seed
     raise AssertionError("no such seed")
