@@ -161,17 +161,22 @@ def test_given_mode_model_decrypts_under_the_key_it_is_given(keyed_model):
 
 def test_decipher_run_takes_the_key_between_dir_and_text(keyed_model, capsys):
     out = str(keyed_model[0])
-    code, stdout, _ = run_cli(["decipher", "run", out, "--key", "KEY", "KXCKGIKXBKAL"], capsys)
-    assert code == 0 and len(stdout.strip()) == 12
+    text = get_cipher("vigenere", key="KEY").encrypt("ATTACKATDAWN")  # KXRKGIKXBKAL
+    code, stdout, _ = run_cli(["decipher", "run", out, "--key", "KEY", text], capsys)
+    assert (code, stdout) == (0, "ATTACKATDAWN\n")
+    # the key is read, not ignored: the same text under another key reads otherwise
+    code, stdout, _ = run_cli(["decipher", "run", out, "--key", "QRS", text], capsys)
+    assert code == 0 and stdout.strip() != "ATTACKATDAWN"
+    assert stdout.strip() == decipher.decrypt(decipher.load(out, device="cpu"), text, key="QRS")
 
 
 def test_decipher_run_reads_stdin_when_dash_follows_the_key(keyed_model):
     from .helpers import run_cli_process
 
     args = ["decipher", "run", str(keyed_model[0]), "--key", "KEY", "-"]
-    proc = run_cli_process(args, stdin=b"KXCKGIKXBKAL\nKXC\n")
+    proc = run_cli_process(args, stdin=b"KXRKGIKXBKAL\nKXR\n")
     assert proc.returncode == 0, proc.stderr
-    assert [len(line) for line in proc.stdout.decode().splitlines()] == [12, 3]
+    assert proc.stdout.decode().splitlines() == ["ATTACKATDAWN", "ATT"]
 
 
 @pytest.mark.parametrize(
@@ -208,11 +213,13 @@ def test_old_config_without_key_fields_still_loads(tmp_path):
 
     out = tmp_path / "old"
     decipher.train(tiny_run(steps=2), out)
+    before = decipher.decrypt(decipher.load(out, device="cpu"), "ABCDEFGHIJ")
     config = json.loads((out / "config.json").read_text())
     del config["architecture"], config["data"]["key_length"]
     (out / "config.json").write_text(json.dumps(config))
     loaded = decipher.load(out, device="cpu")
-    assert loaded.key_mode == "fixed" and len(decipher.decrypt(loaded, "ABC")) == 3
+    assert loaded.key_mode == "fixed" and decipher.decrypt(loaded, "ABCDEFGHIJ") == before
+    assert len(before) == 10
 
 
 def test_unknown_mode_model_decrypts_text_of_any_length_without_a_key(tmp_path):

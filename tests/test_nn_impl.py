@@ -4,6 +4,8 @@ training with each impl, old checkpoints, --precision on a CPU, and `rnnlab benc
 from __future__ import annotations
 
 import json
+import shutil
+from collections import Counter
 
 import pytest
 import torch
@@ -14,7 +16,7 @@ from rnnlab.models.charlm import CharLM, CharLMConfig
 from rnnlab.nn import gates
 
 from .helpers import assert_one_line_error, run_cli
-from .test_nn_parity import assert_parity
+from .test_nn_parity import STEPS, assert_parity
 
 
 @pytest.fixture
@@ -54,6 +56,45 @@ def test_compiled_falls_back_to_eager_gates_with_one_warning(fresh_gates, monkey
     assert gates.kernels(torch.zeros(4, 6), 6) is gates.EAGER
 
 
+def count_fused_calls(monkeypatch) -> Counter:
+    """Calls of each fused kernel from here on (it must have compiled already)."""
+    calls: Counter = Counter()
+    for name, fn in list(gates._fused.items()):
+
+        def counted(*args, _fn=fn, _name=name):
+            calls[_name] += 1
+            return _fn(*args)
+
+        monkeypatch.setitem(gates._fused, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_fused_gate_kernels_match_torch_at_the_smallest_size(fresh_gates, monkeypatch, mode):
+    """Every real model size takes the fused path (B x H >= MIN_FUSED_ELEMENTS); here the
+    threshold is 0 and the model tiny, so the default run checks it too. Batch 2 and
+    hidden 2 are the shapes fused_available() probes with, so the LSTM forward kernel it
+    compiles serves again: compiling costs ~3 s for the process with inductor's on-disk
+    cache warm, ~20 s cold (the first compile in a process is most of it). Wider shapes,
+    float64 and a second batch size are in the slow test below."""
+    if not any(shutil.which(cxx) for cxx in ("c++", "g++", "clang++")):
+        pytest.skip("no C++ compiler: torch.compile cannot build CPU kernels here")
+    assert gates.fused_available()  # or the fallback's warning on stderr says why not
+    calls = count_fused_calls(monkeypatch)
+    torch.manual_seed(0)
+    ref_cls, cls = (torch.nn.LSTM, rnn.LSTM) if mode == "lstm" else (torch.nn.GRU, rnn.GRU)
+    kw = dict(num_layers=2, bidirectional=True)  # the kernels' shapes stay (2, k x 2)
+    ref, ours = ref_cls(3, 2, **kw), cls(3, 2, **kw, impl="compiled")
+    ours.load_state_dict(ref.state_dict())
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(STEPS, 2, 3, generator=g)
+    h0 = torch.randn(4, 2, 2, generator=g)
+    hx = (h0, torch.randn(4, 2, 2, generator=g)) if mode == "lstm" else h0
+    lengths = torch.tensor([STEPS, 4])  # a padded row: the masked steps too
+    assert_parity(ours, ref, x, hx, lengths, False, 1e-5)
+    assert calls[f"{mode}_forward"] > 0 and calls[f"{mode}_backward"] > 0
+
+
 @pytest.mark.slow  # compiles the fused gate kernels: tens of seconds on 2 cores
 @pytest.mark.parametrize("mode", ["lstm", "gru"])
 def test_fused_gate_kernels_match_torch(fresh_gates, mode):
@@ -67,17 +108,45 @@ def test_fused_gate_kernels_match_torch(fresh_gates, mode):
     assert gates.kernels(torch.zeros(4, 6), 6) is not gates.EAGER
 
 
+def seed_loop(model: CharLM, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seed 003's Elman maths written out over `model`'s parameters, independent of
+    rnnlab.nn: per layer and step h_t = tanh(i2h x_t + h2h h_(t-1)) from h_0 = 0, with i2h
+    unbiased and h2h biased, each layer reading the outputs of the one below; CharLM's
+    embedding in front and Linear after. Returns logits and the final states."""
+    p = dict(model.named_parameters())
+    x = p["embed.weight"][ids]
+    finals = []
+    for layer in range(model.config.layers):
+        w_ih, w_hh = p[f"rnn.i2h.{layer}.weight"], p[f"rnn.h2h.{layer}.weight"]
+        b_hh = p[f"rnn.h2h.{layer}.bias"]
+        h = x.new_zeros(x.shape[0], model.config.hidden)
+        outputs = []
+        for t in range(x.shape[1]):
+            h = torch.tanh(x[:, t] @ w_ih.T + h @ w_hh.T + b_hh)
+            outputs.append(h)
+        x = torch.stack(outputs, dim=1)
+        finals.append(h)
+    return x @ p["head.weight"].T + p["head.bias"], torch.stack(finals)
+
+
 @pytest.mark.parametrize("impl", ["torch", "scratch", "compiled"])
-def test_charlm_elman_keeps_seed_weights_for_every_impl(impl):
+def test_charlm_elman_computes_the_seeds_loop_with_its_weights_for_every_impl(impl):
     torch.manual_seed(0)
-    seed = CharLM(CharLMConfig(vocab_size=7, model="elman", embedding=4, hidden=5, layers=2))
-    other = CharLM(
-        CharLMConfig(vocab_size=7, model="elman", embedding=4, hidden=5, layers=2, impl=impl)
-    )
-    other.load_state_dict(seed.state_dict())  # i2h / h2h keys, whatever the impl
-    assert any(k.startswith("rnn.i2h.") for k in other.state_dict())
+    config = dict(vocab_size=7, model="elman", embedding=4, hidden=5, layers=2)
+    seed = CharLM(CharLMConfig(**config))  # the seed's weights, as any impl saves them
+    model = CharLM(CharLMConfig(**config, impl=impl))
+    model.load_state_dict(seed.state_dict())  # i2h / h2h keys, whatever the impl
+    assert any(k.startswith("rnn.i2h.") for k in model.state_dict())
+    model.double()
     ids = torch.randint(0, 7, (3, 6))
-    torch.testing.assert_close(other(ids)[0], seed(ids)[0])
+    results = []
+    for logits, state in (model(ids), seed_loop(model, ids)):
+        # weights the positions differently so a shifted or reversed result cannot pass
+        loss = (logits * torch.linspace(0.5, 1.5, logits.numel()).view_as(logits)).sum()
+        loss = loss + (state**2).sum()
+        results.append([logits, state, *torch.autograd.grad(loss, list(model.parameters()))])
+    for got, want in zip(*results, strict=True):
+        torch.testing.assert_close(got, want, atol=1e-10, rtol=1e-10)
 
 
 def test_decipher_trains_end_to_end_with_scratch_impl(tmp_path, capsys):

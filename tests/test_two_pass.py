@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rnnlab import decipher
+from rnnlab.ciphers import Cipher, get_cipher
 from rnnlab.decipher import DecipherDataConfig, DecipherRun
 from rnnlab.errors import UserError
 from rnnlab.models import twopass
@@ -156,10 +157,20 @@ def test_eval_reports_how_often_the_key_was_named(caesar_two_pass, capsys):
     assert code == 0 and "key named" in stdout
 
 
-def test_decipher_run_takes_no_key_and_keeps_length(caesar_two_pass, capsys):
+# English as the reader was trained on it (letters only: the plaintext drops the rest), long
+# enough that the 200-step model names the shift and decrypts it exactly under every key.
+PLAIN = "FRIENDSROMANSCOUNTRYMENLENDMEYOUREARS"
+
+
+def caesar(key: int) -> Cipher:
+    return get_cipher("caesar", key=key, alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ-")
+
+
+def test_decipher_run_takes_no_key_and_decrypts(caesar_two_pass, capsys):
     out = str(caesar_two_pass[0])
-    code, stdout, _ = run_cli(["decipher", "run", out, "WKLV-LV-D-WHVW"], capsys)
-    assert code == 0 and len(stdout.strip()) == len("WKLV-LV-D-WHVW")
+    for key in (3, 20):
+        code, stdout, _ = run_cli(["decipher", "run", out, caesar(key).encrypt(PLAIN)], capsys)
+        assert (code, stdout) == (0, PLAIN + "\n")
     code, _, err = run_cli(["decipher", "run", out, "--key", "3", "ABC"], capsys)
     assert_one_line_error(code, err, "takes no --key")
 
@@ -293,9 +304,19 @@ def test_key_text_inverts_key_symbols(family, key):
 
 def test_show_key_names_the_key_on_stderr_and_keeps_stdout_plain(caesar_two_pass, capsys):
     out = str(caesar_two_pass[0])
-    code, stdout, err = run_cli(["decipher", "run", out, "--show-key", "WKLV-LV-D-WHVW"], capsys)
-    assert code == 0 and len(stdout.strip()) == len("WKLV-LV-D-WHVW")
-    assert err.startswith("key: ") and 0 <= int(err.split()[1]) < 27
+    loaded = decipher.load(out, device="cpu")
+    one = torch.tensor([1])  # a caesar key is one symbol, its shift
+    for key in (3, 20):
+        text = caesar(key).encrypt(PLAIN)
+        code, stdout, err = run_cli(["decipher", "run", out, "--show-key", text], capsys)
+        assert (code, stdout, err) == (0, PLAIN + "\n", f"key: {key}\n")
+        # pass 2 decrypts under the key pass 1 names: handed it, pass 2 alone gives the
+        # same text; handed the next shift, another
+        ids = decipher.encode_line(loaded, text)
+        for shift, same in ((key, True), (key + 1, False)):
+            with torch.no_grad():
+                decoded = loaded.model.decipherer.decode(ids, torch.tensor([[shift]]), one)
+            assert (loaded.out_vocab.decode(decoded.ids[0].tolist()) == PLAIN) == same
 
 
 def test_show_key_needs_a_two_pass_model(tmp_path, capsys):
@@ -331,7 +352,11 @@ def test_show_key_on_a_barely_trained_affine_model_names_a_pair(tmp_path, capsys
     code, stdout, err = run_cli(
         ["decipher", "run", str(tmp_path / "a"), "--show-key", "HELLOTHERE"], capsys
     )
-    assert code == 0 and len(stdout.strip()) == 10
+    # Two steps teach no decryption; the CLI prints what the library decrypts, in the
+    # model's alphabet, one character for each.
+    loaded = decipher.load(tmp_path / "a", device="cpu")
+    assert code == 0 and stdout == decipher.decrypt(loaded, "HELLOTHERE") + "\n"
+    assert len(stdout.strip()) == 10 and set(stdout.strip()) <= set(loaded.out_vocab.chars)
     named = err.removeprefix("key: ").strip()
     a, b = named.split()[0].split(",")
     assert 0 <= int(a) < 26 and 0 <= int(b) < 26

@@ -6,13 +6,17 @@ Two sources, one interface (`train_batch(step)` and a fixed held-out set):
   as in the seed. Each step's batch is a pure function of (seed, step), so a resumed run
   sees exactly the batches an uninterrupted one would — no data-loader state to save.
 * `PairsData`: a user's file of `plaintext<TAB>ciphertext` lines, validated up front.
+  Lines longer than PAIR_WINDOW are cut into windows, so that memory is bounded by
+  batch x window however long a line is.
 
 Held-out messages are never trained on: the stream drops any training message that equals
-a validation one, and the pairs split removes training lines whose ciphertext is held out.
+a validation one, and the pairs split removes training lines (and windows) whose
+ciphertext is held out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +34,15 @@ Plaintext = RandomPlaintext | TextPlaintext
 
 # Independent random streams derived from one user seed (numpy SeedSequence entropy words).
 STREAM_TRAIN, STREAM_VAL, STREAM_EVAL = 1, 2, 3
+
+# The longest piece of a pair that one batch row holds: longer pairs are cut into windows
+# of this many characters, so a batch never holds more than batch_size x PAIR_WINDOW
+# positions however long a line is (a 1 MB line padded every row of a batch to 1 MB: 8 GB
+# for the embeddings alone). A constant rather than --seq-len (default 32), so that files
+# whose lines fit, as sentence- or line-per-pair files do, train exactly as before: the
+# same batches for the same seed. 256 characters is ample context for the aligned ciphers
+# a tagger learns (the seed's messages are 32; a Vigenere key of 12 repeats 21 times).
+PAIR_WINDOW = 256
 
 
 def message_batch(cipher: Cipher, plain: np.ndarray) -> Batch:
@@ -122,8 +135,36 @@ def read_pairs(path: str | Path) -> list[Pair]:
     return pairs
 
 
+def windows(pairs: list[Pair], width: int = PAIR_WINDOW) -> tuple[list[Pair], np.ndarray]:
+    """Each pair cut into consecutive windows of at most `width` characters, and for each
+    window the index of the pair it came from:
+
+        pairs     0: |<--- width --->|<--- width --->|<- rest ->|    1: |<- short ->|
+        windows      0a              0b              0c                 1
+        source       0               0               0                  1
+
+    The cipher is aligned character by character (read_pairs checks equal lengths), so a
+    window of the ciphertext decrypts to the same window of the plaintext. Pairs that fit
+    are their own single window, in order.
+    """
+    cut: list[Pair] = []
+    source: list[int] = []
+    for index, p in enumerate(pairs):
+        if len(p.ciphertext) <= width:
+            cut.append(p)
+            source.append(index)
+            continue
+        for start in range(0, len(p.ciphertext), width):
+            end = start + width
+            cut.append(Pair(p.plaintext[start:end], p.ciphertext[start:end]))
+            source.append(index)
+    return cut, np.asarray(source, dtype=np.int64)
+
+
 def pad_pairs(pairs: list[Pair], in_vocab: Vocab, out_vocab: Vocab) -> Batch:
-    """Right-pad variable-length pairs; padded targets are IGNORE_INDEX."""
+    """Right-pad variable-length pairs into one batch; padded targets are IGNORE_INDEX.
+    The batch is as wide as the longest pair: give it windows (`windows`), or a few rows at
+    a time (`PairSet`), not a whole file of long lines."""
     lengths = [len(p.ciphertext) for p in pairs]
     width = max(lengths)
     inputs = np.zeros((len(pairs), width), dtype=np.int64)
@@ -139,28 +180,66 @@ def pad_pairs(pairs: list[Pair], in_vocab: Vocab, out_vocab: Vocab) -> Batch:
     )
 
 
+class PairSet:
+    """Pairs to score, cut into windows and padded a few rows at a time, so that neither a
+    long pair nor a long file makes one wide tensor.
+
+    A message is still a whole pair: `source` maps each window (row) back to its pair, so
+    whole-message accuracy counts the pairs whose every window is decrypted right. Each
+    window is decrypted on its own, from a fresh state, as it was trained.
+    """
+
+    def __init__(
+        self, pairs: list[Pair], in_vocab: Vocab, out_vocab: Vocab, width: int = PAIR_WINDOW
+    ) -> None:
+        self.pairs = pairs
+        self.windows, self.source = windows(pairs, width)
+        self.in_vocab, self.out_vocab = in_vocab, out_vocab
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def batches(self, rows: int) -> Iterator[Batch]:
+        """The windows in order, `rows` at a time, each batch padded to its own widest."""
+        for start in range(0, len(self.windows), rows):
+            yield pad_pairs(self.windows[start : start + rows], self.in_vocab, self.out_vocab)
+
+    def messages_right(self, rows_right: np.ndarray) -> int:
+        """Pairs whose every window is right, from one bool per window (in order)."""
+        wrong = np.zeros(len(self.pairs), dtype=bool)
+        np.logical_or.at(wrong, self.source, ~rows_right)
+        return int((~wrong).sum())
+
+
 class PairsData:
     def __init__(self, path: str | Path, batch_size: int, seed: int, val_frac: float = 0.1) -> None:
         pairs = read_pairs(path)
         if len(pairs) < 2:
             raise UserError(f"{path}: need at least 2 pairs (one to train, one to validate)")
+        # The split is by pair, before any cutting: a long line is all held out or all
+        # trained on, never both.
         order = np.random.default_rng([seed, STREAM_VAL]).permutation(len(pairs))
         n_val = max(1, round(len(pairs) * val_frac))
         val = [pairs[i] for i in order[:n_val]]
         held_out = {p.ciphertext for p in val}
         train = [pairs[i] for i in order[n_val:] if pairs[i].ciphertext not in held_out]
-        if not train:
+        # Training draws windows; one that repeats a held-out window's ciphertext is
+        # dropped too, as a line that repeats a held-out line is.
+        held_out_windows = {w.ciphertext for w in windows(val)[0]}
+        train_windows = [w for w in windows(train)[0] if w.ciphertext not in held_out_windows]
+        if not train_windows:
             raise UserError(f"{path}: every pair is a duplicate of a held-out one")
         self.train_pairs = train
+        self.train_windows = train_windows
         self.batch_size = batch_size
         self.seed = seed
-        self.in_vocab = Vocab.from_text(p.ciphertext for p in train)
-        self.out_vocab = Vocab.from_text(p.plaintext for p in train)
+        self.in_vocab = Vocab.from_text(w.ciphertext for w in train_windows)
+        self.out_vocab = Vocab.from_text(w.plaintext for w in train_windows)
         # A held-out pair with a character training never showed cannot be fed to the
         # model at all; it is left out of validation and counted, not hidden.
         self.val_pairs = [p for p in val if self._encodable(p)]
         self.val_dropped = len(val) - len(self.val_pairs)
-        self.val = pad_pairs(self.val_pairs or train[:1], self.in_vocab, self.out_vocab)
+        self.val = PairSet(self.val_pairs or train[:1], self.in_vocab, self.out_vocab)
 
     def _encodable(self, p: Pair) -> bool:
         return not self.in_vocab.unknown_chars(p.ciphertext) and not self.out_vocab.unknown_chars(
@@ -168,9 +247,11 @@ class PairsData:
         )
 
     def train_batch(self, step: int) -> Batch:
+        """`batch_size` windows drawn uniformly (so a long line is drawn in proportion to
+        its length, like any text of that length), a pure function of (seed, step)."""
         rng = np.random.default_rng([self.seed, STREAM_TRAIN, step])
-        rows = rng.integers(0, len(self.train_pairs), size=self.batch_size)
-        return pad_pairs([self.train_pairs[i] for i in rows], self.in_vocab, self.out_vocab)
+        rows = rng.integers(0, len(self.train_windows), size=self.batch_size)
+        return pad_pairs([self.train_windows[i] for i in rows], self.in_vocab, self.out_vocab)
 
 
 def unseen_char_error(text: str, vocab: Vocab) -> UserError:

@@ -7,10 +7,12 @@ through their one interface (`models/base.py`): `loss` in training, `decode` in 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -23,8 +25,8 @@ from rnnlab.data.parallel import (
     STREAM_EVAL,
     CipherStream,
     PairsData,
+    PairSet,
     fresh_messages,
-    pad_pairs,
     read_pairs,
     unseen_char_error,
 )
@@ -81,27 +83,29 @@ class DecipherTask:
         return score(model, self.source.val, device, self.eval_batch)
 
 
-def score(model: DecipherModel, batch: Batch, device: torch.device, chunk: int = 512) -> dict:
+def score(
+    model: DecipherModel, data: Batch | PairSet, device: torch.device, chunk: int = 512
+) -> dict:
     """Loss, and character and whole-message accuracy of the model's own decryption of
-    `batch`, `chunk` messages at a time. The loss is over the logits its decryption came
-    from, or the teacher-forced ones where decoding makes none (greedy feedback)."""
-    total_loss = correct = chars = exact = keys_right = 0.0
+    `data`, `chunk` rows at a time. The loss is over the logits its decryption came from,
+    or the teacher-forced ones where decoding makes none (greedy feedback). A PairSet is
+    padded chunk by chunk and its messages are its pairs, however many windows each is."""
+    if isinstance(data, PairSet):
+        pieces, messages, count_right = data.batches(chunk), len(data), data.messages_right
+    else:
+        pieces, messages, count_right = row_chunks(data, chunk), len(data.inputs), np.sum
+    total_loss = correct = chars = keys_right = 0.0
     named_any = False
+    rows_right = []  # per row: is every position decrypted right
     model.eval()
-
-    def rows_of(t: torch.Tensor | None, rows: slice) -> torch.Tensor | None:
-        return None if t is None else t[rows].to(device)
-
     with torch.no_grad():
-        for start in range(0, len(batch.inputs), chunk):
-            rows = slice(start, start + chunk)
-            inputs, targets = batch.inputs[rows].to(device), batch.targets[rows].to(device)
-            keys, key_lengths = rows_of(batch.keys, rows), rows_of(batch.key_lengths, rows)
-            lengths = batch.lengths[rows] if batch.lengths is not None else None
-            decoded = model.decode(inputs, keys, key_lengths, lengths)
+        for piece in pieces:
+            piece = piece.to(device)
+            targets, keys, key_lengths = piece.targets, piece.keys, piece.key_lengths
+            decoded = model.decode(piece.inputs, keys, key_lengths, piece.lengths)
             logits = decoded.logits
             if logits is None:
-                logits = model.teacher_forced(Batch(inputs, targets, lengths))
+                logits = model.teacher_forced(Batch(piece.inputs, targets, piece.lengths))
             if decoded.keys is not None and keys is not None:  # it named each message's key
                 named_any = True
                 keys_right += float(same_keys(*decoded.keys, keys, key_lengths).sum())
@@ -112,16 +116,34 @@ def score(model: DecipherModel, batch: Batch, device: torch.device, chunk: int =
             hit = (decoded.ids == targets) | ~mask
             correct += float((hit & mask).sum())
             chars += float(mask.sum())
-            exact += float(hit.all(dim=1).sum())
+            rows_right.append(hit.all(dim=1).cpu())
+    exact = int(count_right(torch.cat(rows_right).numpy()))
     result = {
         "loss": total_loss / chars,
         "accuracy": correct / chars,
-        "message_accuracy": exact / len(batch.inputs),
-        "messages": len(batch.inputs),
+        "message_accuracy": exact / messages,
+        "messages": messages,
     }
     if named_any:
-        result["key_accuracy"] = keys_right / len(batch.inputs)  # pass 1 named the key
+        result["key_accuracy"] = keys_right / messages  # pass 1 named the key
     return result
+
+
+def row_chunks(batch: Batch, rows: int) -> Iterator[Batch]:
+    """`batch` as consecutive pieces of `rows` rows (each message's key with it)."""
+
+    def part(t: torch.Tensor | None, sl: slice) -> torch.Tensor | None:
+        return None if t is None else t[sl]
+
+    for start in range(0, len(batch.inputs), rows):
+        sl = slice(start, start + rows)
+        yield Batch(
+            batch.inputs[sl],
+            batch.targets[sl],
+            part(batch.lengths, sl),
+            keys=part(batch.keys, sl),
+            key_lengths=part(batch.key_lengths, sl),
+        )
 
 
 # -- training -------------------------------------------------------------------------
@@ -311,8 +333,9 @@ def evaluate(
     if pairs is not None:
         if loaded.key_mode == "given":
             raise UserError("a pairs file has no keys; this model needs one per message")
-        batch = pad_pairs(read_pairs(pairs), loaded.in_vocab, loaded.out_vocab)
-        result = score(loaded.model, batch, loaded.device)
+        # Windowed and padded a chunk at a time: memory bounded however long a line is.
+        pair_set = PairSet(read_pairs(pairs), loaded.in_vocab, loaded.out_vocab)
+        result = score(loaded.model, pair_set, loaded.device)
         return {
             "accuracy": {"pairs": result["accuracy"]},
             "message_accuracy": {"pairs": result["message_accuracy"]},
