@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 import rnnlab
 from rnnlab import checkpoint as ckpt
+from rnnlab.choices import KEY_MODES
 from rnnlab.ciphers import Alphabet, Cipher, cipher_class, get_cipher
 from rnnlab.ciphers.keygen import KeySpace, key_symbols, key_text, parse_key_length
 from rnnlab.data.batch import IGNORE_INDEX, Batch
@@ -40,10 +41,6 @@ from rnnlab.vocab import Vocab
 
 TASK = "decipher"
 SEED_EXAMPLE = "THIS-IS-A-SECRET"  # the seed's example plaintext
-
-# fixed: one key for every message; given: a random key per message, handed to the model;
-# unknown: a random key per message that the model must infer from the ciphertext.
-KEY_MODES = ("fixed", "given", "unknown")
 
 # The model kinds, recorded in config.json as "architecture" (absent: the tagger, which is
 # all that checkpoints from before key modes hold).

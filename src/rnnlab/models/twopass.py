@@ -24,10 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnnlab.choices import POOLINGS
 from rnnlab.errors import UserError
 from rnnlab.models.keyed import KeyedDecipherer, KeyedModelConfig, used_slots
-
-POOLINGS = ("attention", "periodic", "symbol")
 
 
 @dataclass
