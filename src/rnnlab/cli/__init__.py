@@ -16,7 +16,7 @@ from typing import NoReturn
 import rnnlab
 from rnnlab import checkpoint as ckpt
 from rnnlab.ciphers import cipher_class, cipher_names, get_cipher
-from rnnlab.cli_crack import add_crack_command
+from rnnlab.cli.crack import add_crack_command
 from rnnlab.data.textfile import decode_bytes
 from rnnlab.errors import UserError
 from rnnlab.models.decipherer import RNN_CLASSES, DecipherModelConfig
