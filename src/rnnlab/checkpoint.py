@@ -12,8 +12,6 @@ a crash or Ctrl-C mid-save leaves the previous good file, never half of a new on
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,33 +22,13 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from rnnlab.errors import UserError
+from rnnlab.io import atomic_write, write_json  # noqa: F401  (re-exported: ckpt.write_json)
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 BEST_WEIGHTS = "best.safetensors"  # the best-evaluated weights, when a run keeps them
 TRAINER_STATE = "trainer_state.pt"
 METRICS = "metrics.jsonl"
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` for a temporary sibling of `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files 0600; give the usual mode
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_json(path: Path, obj: Any) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2) + "\n"))
 
 
 def is_checkpoint(directory: Path) -> bool:

@@ -1,10 +1,23 @@
-"""The one exception type that means "the user gave us something wrong".
+"""The exceptions that mean the user, not the code, ended a command.
 
 Library code raises `UserError` with a message a person can act on; the CLI turns it into a
-single `error: …` line on stderr and exit code 2. Anything else escaping is a bug and is
+single `error: …` line on stderr and exit code 2. `Interrupted` is Ctrl-C during training;
+the CLI says what was saved and exits with 130. Anything else escaping is a bug and is
 allowed to show its traceback.
 """
 
 
 class UserError(Exception):
     """Bad input from the user: a file, a flag, a character, a checkpoint directory."""
+
+
+class Interrupted(Exception):
+    """Training stopped by Ctrl-C; `step` is the last step saved (0: nothing was saved).
+
+    Defined here, not beside the Trainer that raises it, so that the CLI can catch it
+    without importing torch.
+    """
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"interrupted at step {step}")
+        self.step = step

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
-from rnnlab.checkpoint import atomic_write
 from rnnlab.crack.letters import M, to_ids
 from rnnlab.data.corpus import cache_root, file_cache_key, shipped_corpus
 from rnnlab.data.textfile import read_text
 from rnnlab.errors import UserError
+from rnnlab.io import atomic_write
 
 ORDER = 4
 CACHE_VERSION = 1

@@ -26,9 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.checkpoint import atomic_write
-from rnnlab.data.textfile import check_file
 from rnnlab.errors import UserError
+from rnnlab.io import atomic_write, check_file
 from rnnlab.vocab import Vocab
 
 CHUNK_BYTES = 16 * 2**20

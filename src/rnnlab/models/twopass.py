@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from rnnlab.choices import POOLINGS
 from rnnlab.data.batch import Batch
 from rnnlab.errors import UserError
 from rnnlab.models.base import (
@@ -39,7 +40,6 @@ from rnnlab.models.keyed import SIZES, KeyedDecipherer, KeyedModelConfig, used_s
 from rnnlab.models.keyreader import KeyReader
 from rnnlab.models.registry import register
 
-POOLINGS = ("attention", "periodic", "symbol")
 KEY_WINDOW = 2048  # characters the two-pass model reads to infer a message's key
 
 

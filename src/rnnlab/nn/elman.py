@@ -21,10 +21,9 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from rnnlab.choices import IMPLS
 from rnnlab.nn import recurrent
 from rnnlab.nn.compiled import compiled_direction
-
-IMPLS = ("torch", "scratch", "compiled")
 
 
 class ElmanRNN(nn.Module):

@@ -17,10 +17,10 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
+from rnnlab.choices import IMPLS
 from rnnlab.nn import recurrent
 from rnnlab.nn.compiled import compiled_direction
 
-IMPLS = ("torch", "scratch", "compiled")
 RUNNERS = {"scratch": recurrent.scratch_direction, "compiled": compiled_direction}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from rnnlab.choices import KEY_MODES
 from rnnlab.ciphers import cipher_class
 from rnnlab.ciphers.keygen import KeySpace, parse_key_length
 from rnnlab.errors import UserError
@@ -33,10 +34,6 @@ __all__ = [
 ]
 
 TASK = "decipher"
-
-# fixed: one key for every message; given: a random key per message, handed to the model;
-# unknown: a random key per message that the model must infer from the ciphertext.
-KEY_MODES = ("fixed", "given", "unknown")
 
 
 @dataclass

@@ -29,7 +29,7 @@ from torch import nn
 from rnnlab import checkpoint as ckpt
 from rnnlab.data.batch import Batch
 from rnnlab.device import resolve_device
-from rnnlab.errors import UserError
+from rnnlab.errors import Interrupted, UserError
 from rnnlab.models.base import State, TaskModel, detach_state
 
 
@@ -56,14 +56,6 @@ class Callbacks:
     def on_eval(self, record: dict[str, Any]) -> None: ...
 
     def on_end(self) -> None: ...
-
-
-class Interrupted(Exception):
-    """Training stopped by Ctrl-C; `step` is the last step saved (0: nothing was saved)."""
-
-    def __init__(self, step: int) -> None:
-        super().__init__(f"interrupted at step {step}")
-        self.step = step
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}

@@ -1,5 +1,7 @@
-"""`rnnlab crack`: the command line over rnnlab.crack (kept apart from cli.py, which is
-long enough already)."""
+"""`rnnlab crack`: the command line over rnnlab.crack.
+
+The classical attacks need numpy only; torch is loaded (by rnnlab.crack) only for --model.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +9,13 @@ import argparse
 import json
 import sys
 
-from tqdm import tqdm
-
+from rnnlab.cli.common import read_text_arg
 from rnnlab.errors import UserError
 
 
 def cmd_crack(args: argparse.Namespace) -> None:
-    from rnnlab.cli import read_text_arg
+    from tqdm import tqdm
+
     from rnnlab.crack import crack
 
     if args.time_limit is not None and args.time_limit <= 0:
@@ -53,7 +55,7 @@ def cmd_crack(args: argparse.Namespace) -> None:
     )
 
 
-def add_crack_command(commands) -> None:
+def add_parser(commands) -> None:
     p = commands.add_parser(
         "crack",
         help="break a ciphertext without its key (classical attacks, or a trained model)",
