@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.ciphers import LATIN, cipher_class, get_cipher
+from rnnlab.crack.attacks import attack_for
 from rnnlab.crack.identify import NO_ATTACK, Identification, attack_family, identify
 from rnnlab.crack.letters import Letters
 from rnnlab.crack.ngrams import NgramModel, load_model
@@ -23,18 +24,6 @@ from rnnlab.errors import UserError
 
 ANALYSIS_LETTERS = 10_000
 IDENTIFY_LETTERS = 2_000  # every family's attack runs on these; ample for all of them
-
-# Fewer letters than this and the answer is a guess among many equally good ones.
-MIN_LETTERS = {
-    "caesar": 8,
-    "rot13": 1,
-    "atbash": 1,
-    "affine": 10,
-    "vigenere": 20,
-    "beaufort": 20,
-    "autokey": 20,
-    "substitution": 25,
-}
 MIN_LETTERS_TO_IDENTIFY = 40
 # Below this, keyword and substitution ciphertexts rarely decide (benchmarks/crack: at 40
 # letters about half are left undecided; at 100, 1 in 30 or fewer).
@@ -75,10 +64,12 @@ def no_attack_message(name: str) -> str:
     )
 
 
-def check_cipher_name(name: str) -> None:
-    cipher_class(name)  # an unregistered name: the registry's own error
-    if name not in MIN_LETTERS:
+def min_letters(name: str) -> int:
+    """The shortest text `crack --cipher NAME` takes (the family's own figure)."""
+    cls = cipher_class(name)  # an unregistered name: the registry's own error
+    if attack_for(name) is None or cls.min_crack_letters is None:
         raise UserError(no_attack_message(name))
+    return cls.min_crack_letters
 
 
 def letters_of(text: str, needed: int, what: str) -> Letters:
@@ -112,16 +103,13 @@ def crack(
     if hybrid:
         raise UserError("--hybrid needs --model DIR (the network whose reading seeds the search)")
     if cipher is not None:
-        check_cipher_name(cipher)
-        letters = letters_of(text, MIN_LETTERS[cipher], f"break {cipher}")
+        letters = letters_of(text, min_letters(cipher), f"break {cipher}")
     else:
         letters = letters_of(text, MIN_LETTERS_TO_IDENTIFY, "identify the cipher")
     model = load_model(corpus)
     ids = letters.ids[:ANALYSIS_LETTERS]
     identified = None
-    if cipher == "rot13":
-        result = CrackResult("rot13", None, (ids + 13) % 26, 0.0, 0.0)
-    elif cipher is not None:
+    if cipher is not None:
         result = attack_family(cipher, ids, model, deadline, seed, on_restart)
     else:
         identified = identify(ids[:IDENTIFY_LETTERS], model, deadline, seed)
@@ -154,7 +142,7 @@ def crack_with_model(
     letters = letters_of(text, 1, "read")
     model = load_model(corpus)
     if hybrid:
-        letters = letters_of(text, MIN_LETTERS["substitution"], "break substitution")
+        letters = letters_of(text, min_letters("substitution"), "break substitution")
         result = hybrid_substitution(
             model_dir, letters.ids[:ANALYSIS_LETTERS], model, deadline, seed
         )
