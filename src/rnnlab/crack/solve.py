@@ -35,8 +35,8 @@ ANALYSIS_LETTERS = 10_000
 IDENTIFY_LETTERS = 2_000  # every family's attack runs on these; ample for all of them
 # Below SHORT_TEXT letters only the cheap families whose shortest text allows are tried
 # (exhaustive ones, and the key-word ones from 20 letters), and one must fit clearly;
-# below MIN_LETTERS_TO_IDENTIFY not even that (benchmarks/crack, short-text table: at 12
-# letters a clear fit was sometimes a wrong one).
+# below MIN_LETTERS_TO_IDENTIFY not even that (benchmarks/crack/short_margin.py: at 12
+# letters a clear fit is now and then a wrong one, and 4 in 10 cheap texts go unread).
 MIN_LETTERS_TO_IDENTIFY = 15
 SHORT_TEXT = 40
 # Below this, keyword and substitution ciphertexts rarely decide (benchmarks/crack: at 40
