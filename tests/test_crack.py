@@ -10,12 +10,18 @@ import pytest
 
 from rnnlab.ciphers import get_cipher
 from rnnlab.crack import crack
-from rnnlab.crack.identify import identify
+from rnnlab.crack.identify import (
+    CLEAR_MARGIN,
+    NO_ATTACK,
+    Identification,
+    clear_winner,
+    identify,
+)
 from rnnlab.crack.letters import Letters, index_of_coincidence, to_ids
 from rnnlab.crack.neural import majority_table
 from rnnlab.crack.ngrams import load_model
 from rnnlab.crack.periodic import candidate_periods
-from rnnlab.crack.result import Deadline
+from rnnlab.crack.result import CrackResult, Deadline
 from rnnlab.crack.substitution import attack_substitution
 
 from .helpers import assert_one_line_error, run_cli
@@ -165,6 +171,22 @@ def test_identification_names_the_family(model, name, key):
     assert found.confidence > 0.5
 
 
+def test_readings_that_agree_do_not_compete_but_a_different_one_must_trail_clearly():
+    caesar, other = np.arange(8), np.arange(8)[::-1]
+
+    def found(affine_plain: np.ndarray, gap: float) -> Identification:
+        results = {
+            "caesar": CrackResult("caesar", 3, caesar, 0.0, 0.0),
+            "affine": CrackResult("affine", "1,3", affine_plain, 0.0, 0.0),
+        }
+        evidence = {"caesar": -10.0, "affine": -10.0 - gap, NO_ATTACK: -50.0}
+        return Identification("caesar", 0.9, evidence, results)
+
+    assert clear_winner(found(caesar, 2.0))  # affine's A = 1 is the same reading
+    assert not clear_winner(found(other, CLEAR_MARGIN - 0.5))
+    assert clear_winner(found(other, CLEAR_MARGIN + 0.5))
+
+
 # -- the command line ------------------------------------------------------------------
 
 
@@ -182,6 +204,31 @@ def test_cli_prints_the_plaintext_and_describes_the_guess(capsys):
     assert "key: 20" in err
 
 
+def test_cli_cracks_a_short_caesar_text_without_being_told_the_cipher(capsys):
+    code, out, err = run_cli(["crack", "Wkh txlfn eurzq ira mxpsv ryhu wkh odcb grj"], capsys)
+    assert (code, out) == (0, "The quick brown fox jumps over the lazy dog\n")
+    assert "cipher: caesar (identified" in err and "key: 3" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "key"), [("atbash", None), ("affine", "5,8"), ("caesar", 11), ("rot13", None)]
+)
+def test_a_short_text_under_a_cheap_cipher_is_identified_and_read(name, key):
+    text = "Meet me by the old bridge at ten."  # 25 letters
+    result = crack(encrypt(name, key, text))
+    assert result.plaintext == text
+    assert result.cipher == ("caesar" if name == "rot13" else name)
+
+
+def test_a_short_text_no_cheap_cipher_fits_is_refused_naming_the_families_left(capsys):
+    text = encrypt("vigenere", "LIGHTHOUSE", "Meet me by the old bridge at ten.")
+    code, _, err = run_cli(["crack", text], capsys)
+    assert_one_line_error(code, err, "only 25 letters and no cipher fits clearly")
+    # Trying every key rules the exhaustive families out; a short key-word search does not.
+    possible = err.split("still possible: ")[1].split(";")[0].split(", ")
+    assert possible == ["vigenere", "beaufort", "autokey", "substitution", "enigma"]
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
@@ -190,6 +237,10 @@ def test_cli_prints_the_plaintext_and_describes_the_guess(capsys):
         (["--cipher", "playfair", "ABCDEFGHIJ"], "unknown cipher 'playfair'"),
         (["--cipher", "enigma", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"], "no classical attack for enigma"),
         (["QEB NRFZH"], "too short to identify"),
+        (
+            ["QEB NRFZH YOLTK C"],
+            "only 14 letters: too short to identify the cipher (needs at least 15",
+        ),
         (
             [
                 encrypt(

@@ -10,6 +10,10 @@ accuracy, mean and max seconds. The substitution rows run the published Jakobsen
 hill-climbing baseline (PyPI `cipher-solver`, both its solve methods) on the same
 messages. Identification is scored as a confusion table (200 letters by default).
 
+With `--short-lengths 15,20,30,40` it adds the short-text table: `rnnlab crack` without
+--cipher on texts that short, and for each family how often it named the family, gave the
+plaintext exactly, gave a wrong answer, or refused.
+
 With `--models family=DIR,...` (decipher models trained with --key-mode unknown) it adds
 the neural and, for substitution, the hybrid rows.
 """
@@ -33,6 +37,7 @@ from rnnlab.crack.identify import identify
 from rnnlab.crack.letters import to_ids
 from rnnlab.crack.ngrams import load_model
 from rnnlab.crack.result import Deadline
+from rnnlab.errors import UserError
 
 A = string.ascii_uppercase
 ODD = [a for a in range(1, 26) if a % 2 and a != 13]
@@ -162,6 +167,49 @@ def run_identification(letters, n, length, seed, time_limit) -> dict:
     return confusion
 
 
+SHORT_FAMILIES = (
+    "caesar",
+    "atbash",
+    "affine",
+    "vigenere",
+    "beaufort",
+    "autokey",
+    "substitution",
+    "enigma",
+)
+
+
+def run_short(letters, n, lengths, seed, time_limit) -> list[dict]:
+    """`crack` with no --cipher on short texts: what a user pasting one gets."""
+    rows = []
+    for length in lengths:
+        for family in SHORT_FAMILIES:
+            rng = np.random.default_rng([seed, length, 13, len(family)])
+            outcomes: Counter = Counter()
+            secs = []
+            for plain in messages(letters, n, length, rng):
+                ciphertext = get_cipher(family, key=random_key(family, rng), alphabet=A).encrypt(
+                    plain
+                )
+                start = time.perf_counter()
+                try:
+                    result = crack(ciphertext, time_limit=time_limit, seed=seed)
+                except UserError:
+                    outcomes["refused"] += 1
+                else:
+                    outcomes["identified"] += result.cipher == family
+                    outcomes["wrong"] += result.cipher != family
+                    outcomes["exact"] += result.plaintext == plain
+                secs.append(time.perf_counter() - start)
+            rows.append(
+                {"cipher": family, "letters": length, "messages": n}
+                | {k: outcomes[k] / n for k in ("identified", "exact", "wrong", "refused")}
+                | {"mean_s": float(np.mean(secs)), "max_s": float(np.max(secs))}
+            )
+            print(f"short {family} {length} done", flush=True)
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--text", required=True, help="held-out English text (not the scorer's)")
@@ -171,6 +219,7 @@ def main() -> None:
     p.add_argument("--models", default="", help="family=DIR,... unknown-key decipher models")
     p.add_argument("--skip", default="", help="comma-separated parts to skip")
     p.add_argument("--identify-lengths", default="200", help="lengths for the confusion table")
+    p.add_argument("--short-lengths", default="", help="lengths for the short-text table")
     p.add_argument("--out", default=None)
     args = p.parse_args()
     letters = "".join(ch for ch in Path(args.text).read_text().upper() if ch in A)
@@ -201,6 +250,8 @@ def main() -> None:
             confusion[str(length)] = run_identification(
                 letters, args.n, length, args.seed, args.time_limit
             )
+    short_lengths = [int(x) for x in args.short_lengths.split(",") if x]
+    short = run_short(letters, args.n, short_lengths, args.seed, args.time_limit)
     result = {
         "machine": f"{platform.machine()} {platform.processor() or ''} ".strip()
         + f", {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
@@ -211,6 +262,7 @@ def main() -> None:
         "time_limit_s": args.time_limit,
         "rows": sorted(table.summary(), key=lambda r: (r["cipher"], r["letters"], r["method"])),
         "identification": confusion,  # letters -> true family -> {guess: count}
+        "short_text": short,  # crack without --cipher: fractions of messages per outcome
     }
     text = json.dumps(result, indent=1)
     if args.out:
@@ -220,6 +272,12 @@ def main() -> None:
             f"{row['cipher']:>12} {row['method']:>26} {row['letters']:>5}  exact "
             f"{row['exact']:6.1%}  >=99% {row['at_least_99']:6.1%}  chars "
             f"{row['char_accuracy']:6.1%}  mean {row['mean_s']:.2f}s max {row['max_s']:.2f}s"
+        )
+    for row in short:
+        print(
+            f"{row['cipher']:>12} {row['letters']:>3} letters  identified {row['identified']:6.1%}"
+            f"  exact {row['exact']:6.1%}  wrong {row['wrong']:6.1%}  refused "
+            f"{row['refused']:6.1%}  mean {row['mean_s']:.2f}s max {row['max_s']:.2f}s"
         )
     for length, table_ in confusion.items():
         for family, counts in table_.items():

@@ -8,10 +8,16 @@ Subclasses implement either the per-symbol pair `encrypt_index` / `decrypt_index
 function of the symbol and its position among alphabet symbols) or, for ciphers with state
 along the message (autokey, Enigma), the sequence pair `encrypt_indices` /
 `decrypt_indices`.
+
+Each family also says what it knows about its keys — how to draw one at random, how many
+there are, how a model reads one as symbols, how short a text its classical attack can
+break — so that `ciphers/keygen.py` and `crack/` ask the class instead of keeping lists of
+family names. The defaults mean "not supported".
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -25,6 +31,48 @@ class Cipher(ABC):
     name: ClassVar[str]
     summary: ClassVar[str]
     default_alphabet: ClassVar[str]
+
+    # -- what the family knows about its keys -------------------------------------------
+    # `random_keys`: --key-mode given/unknown can draw keys, and a model can read them as
+    # symbols; such a family implements random_key, key_count, key_symbol_range,
+    # key_symbols and key_from_symbols.
+    random_keys: ClassVar[bool] = False
+    # The key is a word of any length (--key-length LO-HI applies), not a fixed-size key.
+    key_is_word: ClassVar[bool] = False
+    # The shortest ciphertext, in letters, the family's classical attack needs: fewer and
+    # the answer is a guess among many equally good ones. None: no classical attack.
+    min_crack_letters: ClassVar[int | None] = None
+
+    @classmethod
+    def random_key(
+        cls, rng: np.random.Generator, alphabet: str, key_length: tuple[int, int]
+    ) -> str:
+        """One random key in the family's --key syntax (`key_length`: key words only)."""
+        raise NotImplementedError(f"{cls.name} has no random keys")
+
+    @classmethod
+    def key_count(cls, m: int, key_length: tuple[int, int]) -> int:
+        """Number of distinct keys over an alphabet of m symbols."""
+        raise NotImplementedError(f"{cls.name} does not count its keys")
+
+    @classmethod
+    def key_nats(cls, m: int, key_length: tuple[int, int]) -> float:
+        """log key_count: what naming one key costs, the prior of crack's identification."""
+        return math.log(cls.key_count(m, key_length))
+
+    @classmethod
+    def key_symbol_range(cls, m: int, key_length: tuple[int, int]) -> tuple[int, int]:
+        """(fewest, most) symbols a key has when a model reads it."""
+        raise NotImplementedError(f"{cls.name} keys are not read as symbols")
+
+    def key_symbols(self) -> list[int]:
+        """The key as a sequence of alphabet indices, the form a given-mode model reads."""
+        raise NotImplementedError(f"{self.name} keys are not read as symbols")
+
+    @classmethod
+    def key_from_symbols(cls, alphabet: str, symbols: list[int]) -> str:
+        """The inverse of `key_symbols`: symbols as the family's --key syntax."""
+        raise NotImplementedError(f"{cls.name} keys are not read as symbols")
 
     def __init__(self, alphabet: Alphabet) -> None:
         self.alphabet = alphabet

@@ -19,6 +19,8 @@ class Caesar(Cipher):
     name = "caesar"
     summary = "shift every symbol by KEY places (any integer); default key 13"
     default_alphabet = SEED_ALPHABET
+    random_keys = True
+    min_crack_letters = 8
 
     def __init__(self, key: int | str | None = None, alphabet: Alphabet | None = None) -> None:
         super().__init__(alphabet or Alphabet(self.default_alphabet))
@@ -37,12 +39,37 @@ class Caesar(Cipher):
     def encrypt_ids(self, ids: np.ndarray) -> np.ndarray:
         return (ids + self.shift) % len(self.alphabet)
 
+    @classmethod
+    def random_key(
+        cls, rng: np.random.Generator, alphabet: str, key_length: tuple[int, int]
+    ) -> str:
+        return str(int(rng.integers(0, len(alphabet))))
+
+    @classmethod
+    def key_count(cls, m: int, key_length: tuple[int, int]) -> int:
+        return m
+
+    @classmethod
+    def key_symbol_range(cls, m: int, key_length: tuple[int, int]) -> tuple[int, int]:
+        return 1, 1  # a shift is a number below m: one symbol
+
+    def key_symbols(self) -> list[int]:
+        return [self.shift]
+
+    @classmethod
+    def key_from_symbols(cls, alphabet: str, symbols: list[int]) -> str:
+        return str(symbols[0])
+
 
 @register
 class Rot13(Caesar):
     name = "rot13"
     summary = "classical ROT13: shift 13 over the 26 letters A-Z, its own inverse; no key"
     default_alphabet = LATIN
+    # Its one key is fixed, so none is drawn or given to a model (Caesar's key methods are
+    # inherited but never asked for), and breaking it needs no letters to choose among keys.
+    random_keys = False
+    min_crack_letters = 1
 
     def __init__(self, key: int | str | None = None, alphabet: Alphabet | None = None) -> None:
         if key is not None and parse_shift(key) % 26 != 13:
@@ -52,6 +79,10 @@ class Rot13(Caesar):
                 "rot13 is fixed to the 26 letters A-Z; use --cipher caesar --alphabet …"
             )
         super().__init__(13, Alphabet(LATIN))
+
+    @classmethod
+    def key_count(cls, m: int, key_length: tuple[int, int]) -> int:
+        return 1
 
 
 def parse_shift(key: int | str) -> int:

@@ -1,7 +1,8 @@
 """Random keys per cipher family, the key as symbols a model can read, and which keys are
 held out for evaluation.
 
-`--key-mode given|unknown` draws a fresh key for every message. Each family says how:
+`--key-mode given|unknown` draws a fresh key for every message. Each family's class says
+how (`Cipher.random_key`); today:
 
     caesar                      a shift 0 … m-1
     affine                      A coprime to m, B in 0 … m-1
@@ -21,20 +22,28 @@ training also draws, and reports `held_out_keys: false`.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from rnnlab.ciphers.base import Cipher
-from rnnlab.ciphers.registry import get_cipher
+from rnnlab.ciphers.registry import cipher_classes, get_cipher
 from rnnlab.errors import UserError
 
 HASH_BUCKETS, HELD_OUT_BUCKETS = 1000, 100
 MIN_KEYS_TO_HOLD_OUT = 10_000  # smaller key spaces hold nothing out (see above)
-WORD_FAMILIES = ("vigenere", "beaufort", "autokey")
-RANDOM_KEY_FAMILIES = ("caesar", "affine", "substitution", *WORD_FAMILIES)
 DEFAULT_KEY_LENGTH = "3-12"
+
+
+def random_key_families() -> list[str]:
+    """The families that draw random keys, in registration order."""
+    return [cls.name for cls in cipher_classes() if cls.random_keys]
+
+
+def random_key_class(family: str) -> type[Cipher] | None:
+    """The family's class when it draws random keys (else None, unknown names too)."""
+    found = [cls for cls in cipher_classes() if cls.name == family and cls.random_keys]
+    return found[0] if found else None
 
 
 def parse_key_length(spec: str | None) -> tuple[int, int]:
@@ -60,11 +69,17 @@ class KeySpace:
     key_length: tuple[int, int] = (3, 12)  # word families only
 
     def __post_init__(self) -> None:
-        if self.family not in RANDOM_KEY_FAMILIES:
+        if random_key_class(self.family) is None:
             raise UserError(
                 f"--key-mode given/unknown needs random keys, which {self.family} does not have "
-                f"here; it works with {', '.join(RANDOM_KEY_FAMILIES)}"
+                f"here; it works with {', '.join(random_key_families())}"
             )
+
+    @property
+    def family_class(self) -> type[Cipher]:
+        cls = random_key_class(self.family)
+        assert cls is not None  # checked in __post_init__
+        return cls
 
     @property
     def m(self) -> int:
@@ -73,14 +88,7 @@ class KeySpace:
     @property
     def size(self) -> int:
         """Number of distinct keys this space draws from."""
-        if self.family == "caesar":
-            return self.m
-        if self.family == "affine":
-            return sum(math.gcd(a, self.m) == 1 for a in range(1, self.m)) * self.m
-        if self.family == "substitution":
-            return math.factorial(self.m)
-        lo, hi = self.key_length
-        return sum(self.m**n for n in range(lo, hi + 1))
+        return self.family_class.key_count(self.m, self.key_length)
 
     @property
     def holds_out(self) -> bool:
@@ -89,32 +97,16 @@ class KeySpace:
     @property
     def max_symbols(self) -> int:
         """The longest key as symbols (what a given-mode model must make room for)."""
-        if self.family == "caesar":
-            return 1
-        if self.family == "affine":
-            return 2
-        if self.family == "substitution":
-            return self.m
-        return self.key_length[1]
+        return self.family_class.key_symbol_range(self.m, self.key_length)[1]
 
     @property
     def min_symbols(self) -> int:
         """The shortest key as symbols (only key words vary in length)."""
-        return self.key_length[0] if self.family in WORD_FAMILIES else self.max_symbols
+        return self.family_class.key_symbol_range(self.m, self.key_length)[0]
 
     def draw(self, rng: np.random.Generator) -> str:
         """One random key in the family's --key syntax."""
-        chars = self.alphabet
-        if self.family == "caesar":
-            return str(int(rng.integers(0, self.m)))
-        if self.family == "affine":
-            units = [a for a in range(1, self.m) if math.gcd(a, self.m) == 1]
-            return f"{units[int(rng.integers(0, len(units)))]},{int(rng.integers(0, self.m))}"
-        if self.family == "substitution":
-            return "".join(chars[i] for i in rng.permutation(self.m))
-        lo, hi = self.key_length
-        n = int(rng.integers(lo, hi + 1))
-        return "".join(chars[i] for i in rng.integers(0, self.m, size=n))
+        return self.family_class.random_key(rng, self.alphabet, self.key_length)
 
     def is_held_out(self, key: str) -> bool:
         if not self.holds_out:
@@ -138,24 +130,14 @@ def key_symbols(cipher: Cipher) -> list[int]:
     Shifts and affine pairs are numbers below the alphabet size, so each is one symbol; a
     substitution key is its table; a key word is its letters.
     """
-    name = cipher.name
-    if name == "caesar":
-        return [cipher.shift]  # type: ignore[attr-defined]
-    if name == "affine":
-        return [cipher.a, cipher.b]  # type: ignore[attr-defined]
-    if name == "substitution":
-        return [int(i) for i in cipher.table]  # type: ignore[attr-defined]
-    if name in WORD_FAMILIES:
-        return list(cipher.shifts)  # type: ignore[attr-defined]
-    raise UserError(f"{name} keys cannot be given to a model; use --key-mode fixed")
+    if not cipher.random_keys:
+        raise UserError(f"{cipher.name} keys cannot be given to a model; use --key-mode fixed")
+    return cipher.key_symbols()
 
 
 def key_text(family: str, alphabet: str, symbols: list[int]) -> str:
     """The inverse of `key_symbols`: symbols as the family's --key syntax."""
-    if family == "caesar":
-        return str(symbols[0])
-    if family == "affine":
-        return f"{symbols[0]},{symbols[1]}"
-    if family == "substitution" or family in WORD_FAMILIES:
-        return "".join(alphabet[i] for i in symbols)
-    raise UserError(f"{family} keys are not read as symbols")
+    cls = random_key_class(family)
+    if cls is None:
+        raise UserError(f"{family} keys are not read as symbols")
+    return cls.key_from_symbols(alphabet, symbols)

@@ -36,6 +36,7 @@ class Atbash(TableCipher):
     name = "atbash"
     summary = "reverse the alphabet (A<->Z, B<->Y, ...); no key"
     default_alphabet = LATIN
+    min_crack_letters = 1  # one key: nothing to choose
 
     def __init__(self, key=None, alphabet: Alphabet | None = None) -> None:
         if key is not None:
@@ -48,12 +49,18 @@ class Atbash(TableCipher):
     def key(self) -> None:
         return None
 
+    @classmethod
+    def key_count(cls, m: int, key_length: tuple[int, int]) -> int:
+        return 1
+
 
 @register
 class Affine(TableCipher):
     name = "affine"
     summary = "E(x) = (A*x + B) mod m; key 'A,B' with A coprime to the alphabet size"
     default_alphabet = LATIN
+    random_keys = True
+    min_crack_letters = 10
 
     def __init__(self, key=None, alphabet: Alphabet | None = None) -> None:
         alphabet = alphabet or Alphabet(self.default_alphabet)
@@ -62,7 +69,7 @@ class Affine(TableCipher):
         a, b = int_list("affine", key, 2, "5,8")
         m = len(alphabet)
         if math.gcd(a, m) != 1:
-            choices = ", ".join(str(x) for x in range(1, m) if math.gcd(x, m) == 1)
+            choices = ", ".join(str(x) for x in units(m))
             raise UserError(
                 f"affine key A={a} shares a factor with the alphabet size {m}, so it cannot be "
                 f"decrypted; A must be one of {choices}"
@@ -74,12 +81,42 @@ class Affine(TableCipher):
     def key(self) -> str:
         return f"{self.a},{self.b}"
 
+    @classmethod
+    def random_key(
+        cls, rng: np.random.Generator, alphabet: str, key_length: tuple[int, int]
+    ) -> str:
+        m = len(alphabet)
+        a = units(m)
+        return f"{a[int(rng.integers(0, len(a)))]},{int(rng.integers(0, m))}"
+
+    @classmethod
+    def key_count(cls, m: int, key_length: tuple[int, int]) -> int:
+        return len(units(m)) * m
+
+    @classmethod
+    def key_symbol_range(cls, m: int, key_length: tuple[int, int]) -> tuple[int, int]:
+        return 2, 2  # A and B are numbers below m: one symbol each
+
+    def key_symbols(self) -> list[int]:
+        return [self.a, self.b]
+
+    @classmethod
+    def key_from_symbols(cls, alphabet: str, symbols: list[int]) -> str:
+        return f"{symbols[0]},{symbols[1]}"
+
+
+def units(m: int) -> list[int]:
+    """The multipliers A that have an inverse mod m (coprime to m), in order."""
+    return [a for a in range(1, m) if math.gcd(a, m) == 1]
+
 
 @register
 class Substitution(TableCipher):
     name = "substitution"
     summary = "any permutation; key: the ciphertext letters for A, B, C, ... in order"
     default_alphabet = LATIN
+    random_keys = True
+    min_crack_letters = 25
 
     def __init__(self, key=None, alphabet: Alphabet | None = None) -> None:
         alphabet = alphabet or Alphabet(self.default_alphabet)
@@ -106,3 +143,28 @@ class Substitution(TableCipher):
     @property
     def key(self) -> str:
         return "".join(self.alphabet.chars[i] for i in self.table)
+
+    @classmethod
+    def random_key(
+        cls, rng: np.random.Generator, alphabet: str, key_length: tuple[int, int]
+    ) -> str:
+        return "".join(alphabet[i] for i in rng.permutation(len(alphabet)))
+
+    @classmethod
+    def key_count(cls, m: int, key_length: tuple[int, int]) -> int:
+        return math.factorial(m)
+
+    @classmethod
+    def key_nats(cls, m: int, key_length: tuple[int, int]) -> float:
+        return math.lgamma(m + 1)  # log m!, without the big integer
+
+    @classmethod
+    def key_symbol_range(cls, m: int, key_length: tuple[int, int]) -> tuple[int, int]:
+        return m, m  # the whole table
+
+    def key_symbols(self) -> list[int]:
+        return [int(i) for i in self.table]
+
+    @classmethod
+    def key_from_symbols(cls, alphabet: str, symbols: list[int]) -> str:
+        return "".join(alphabet[i] for i in symbols)

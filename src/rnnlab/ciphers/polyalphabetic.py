@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +15,9 @@ from rnnlab.ciphers.registry import register
 
 class KeywordCipher(Cipher):
     default_alphabet = LATIN
+    random_keys = True
+    key_is_word = True
+    min_crack_letters = 20
 
     def __init__(self, key=None, alphabet: Alphabet | None = None) -> None:
         super().__init__(alphabet or Alphabet(self.default_alphabet))
@@ -22,6 +26,39 @@ class KeywordCipher(Cipher):
     @property
     def key(self) -> str:
         return "".join(self.alphabet.chars[i] for i in self.shifts)
+
+    @classmethod
+    def random_key(
+        cls, rng: np.random.Generator, alphabet: str, key_length: tuple[int, int]
+    ) -> str:
+        """A word of uniform length in LO-HI, its letters uniform."""
+        lo, hi = key_length
+        n = int(rng.integers(lo, hi + 1))
+        return "".join(alphabet[i] for i in rng.integers(0, len(alphabet), size=n))
+
+    @classmethod
+    def key_count(cls, m: int, key_length: tuple[int, int]) -> int:
+        lo, hi = key_length
+        return sum(m**n for n in range(lo, hi + 1))
+
+    @classmethod
+    def key_nats(cls, m: int, key_length: tuple[int, int]) -> float:
+        lo, hi = key_length
+        if lo == hi:  # each letter of the word costs log m (no big integer to take the log of)
+            return lo * math.log(m)
+        return super().key_nats(m, key_length)
+
+    @classmethod
+    def key_symbol_range(cls, m: int, key_length: tuple[int, int]) -> tuple[int, int]:
+        lo, hi = key_length
+        return lo, hi  # a word is its letters
+
+    def key_symbols(self) -> list[int]:
+        return list(self.shifts)
+
+    @classmethod
+    def key_from_symbols(cls, alphabet: str, symbols: list[int]) -> str:
+        return "".join(alphabet[i] for i in symbols)
 
 
 @register

@@ -23,6 +23,12 @@ def cipher_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def cipher_classes() -> list[type[Cipher]]:
+    """Every registered family, in registration order (the order of the imports in
+    ciphers/__init__.py, then of the classes in each module): the order messages list them."""
+    return list(_REGISTRY.values())
+
+
 def cipher_class(name: str) -> type[Cipher]:
     try:
         return _REGISTRY[name]

@@ -4,6 +4,11 @@
 'THIS IS A SECRET'
 """
 
+from rnnlab.crack import (  # noqa: F401  (importing an attack registers it)
+    exhaustive,
+    periodic,
+    substitution,
+)
 from rnnlab.crack.solve import Cracked, crack
 
 __all__ = ["Cracked", "crack"]

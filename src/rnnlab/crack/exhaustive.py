@@ -1,4 +1,5 @@
-"""Ciphers with few keys, tried one by one: Caesar (26 shifts), atbash (1), affine (312).
+"""Ciphers with few keys, tried one by one: Caesar (26 shifts), atbash (1), affine (312),
+and ROT13 (Caesar's shift 13 alone).
 
 All three are tables of one fixed permutation, so each candidate key is a 26-entry
 decryption table and the whole key space is scored in one vectorised gather.
@@ -10,9 +11,10 @@ import math
 
 import numpy as np
 
+from rnnlab.crack.attacks import OnRestart, breaks
 from rnnlab.crack.letters import M
 from rnnlab.crack.ngrams import NgramModel
-from rnnlab.crack.result import CrackResult
+from rnnlab.crack.result import CrackResult, Deadline
 
 
 def caesar_tables() -> tuple[np.ndarray, list[int]]:
@@ -38,7 +40,17 @@ def atbash_tables() -> tuple[np.ndarray, list[None]]:
     return (M - 1 - np.arange(M))[None, :], [None]
 
 
-FAMILIES = {"caesar": caesar_tables, "affine": affine_tables, "atbash": atbash_tables}
+def rot13_tables() -> tuple[np.ndarray, list[None]]:
+    tables, _ = caesar_tables()
+    return tables[13:14], [None]
+
+
+FAMILIES = {
+    "caesar": caesar_tables,
+    "affine": affine_tables,
+    "atbash": atbash_tables,
+    "rot13": rot13_tables,
+}
 
 
 def best_table(ids: np.ndarray, tables: np.ndarray, model: NgramModel) -> tuple[int, np.ndarray]:
@@ -47,7 +59,19 @@ def best_table(ids: np.ndarray, tables: np.ndarray, model: NgramModel) -> tuple[
     return int(np.argmax(scores)), scores
 
 
-def attack(name: str, ids: np.ndarray, model: NgramModel) -> CrackResult:
+# rot13 stays out of identification: caesar's attack already tries its key.
+@breaks("rot13", exhaustive=True, identifies=False)
+@breaks(*(name for name in FAMILIES if name != "rot13"), exhaustive=True)
+def attack(
+    name: str,
+    ids: np.ndarray,
+    model: NgramModel,
+    deadline: Deadline | None = None,
+    seed: int = 0,
+    on_restart: OnRestart | None = None,
+) -> CrackResult:
+    """The best of every key. (The deadline, seed and progress callback of the attacks'
+    common signature go unused: trying every key takes a few milliseconds.)"""
     tables, keys = FAMILIES[name]()
     best, scores = best_table(ids, tables, model)
     plain = tables[best][ids]

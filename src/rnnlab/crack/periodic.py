@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnlab.crack.attacks import OnRestart, breaks
 from rnnlab.crack.letters import LETTERS, M, index_of_coincidence
 from rnnlab.crack.ngrams import NgramModel
 from rnnlab.crack.result import CrackResult, Deadline
@@ -165,6 +166,18 @@ def attack_periodic(
     )
 
 
+@breaks(*DECRYPTS)
+def _periodic(
+    name: str,
+    ids: np.ndarray,
+    model: NgramModel,
+    deadline: Deadline,
+    seed: int = 0,
+    on_restart: OnRestart | None = None,
+) -> CrackResult:
+    return attack_periodic(name, ids, model, deadline)
+
+
 # -- autokey ----------------------------------------------------------------------------
 
 
@@ -203,3 +216,15 @@ def attack_autokey(
     return best_over_periods(
         "autokey", [period] if period else range(1, top + 1), solve, model, deadline
     )
+
+
+@breaks("autokey")
+def _autokey(
+    name: str,
+    ids: np.ndarray,
+    model: NgramModel,
+    deadline: Deadline,
+    seed: int = 0,
+    on_restart: OnRestart | None = None,
+) -> CrackResult:
+    return attack_autokey(ids, model, deadline)

@@ -14,8 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rnnlab.ciphers import LATIN, cipher_class, get_cipher
-from rnnlab.crack.identify import NO_ATTACK, Identification, attack_family, identify
+from rnnlab.crack.attacks import attack_for, attacks
+from rnnlab.crack.identify import (
+    NO_ATTACK,
+    Identification,
+    attack_family,
+    clear_winner,
+    close_to_best,
+    identify,
+)
 from rnnlab.crack.letters import Letters
 from rnnlab.crack.ngrams import NgramModel, load_model
 from rnnlab.crack.result import CrackResult, Deadline
@@ -23,19 +33,12 @@ from rnnlab.errors import UserError
 
 ANALYSIS_LETTERS = 10_000
 IDENTIFY_LETTERS = 2_000  # every family's attack runs on these; ample for all of them
-
-# Fewer letters than this and the answer is a guess among many equally good ones.
-MIN_LETTERS = {
-    "caesar": 8,
-    "rot13": 1,
-    "atbash": 1,
-    "affine": 10,
-    "vigenere": 20,
-    "beaufort": 20,
-    "autokey": 20,
-    "substitution": 25,
-}
-MIN_LETTERS_TO_IDENTIFY = 40
+# Below SHORT_TEXT letters only the cheap families whose shortest text allows are tried
+# (exhaustive ones, and the key-word ones from 20 letters), and one must fit clearly;
+# below MIN_LETTERS_TO_IDENTIFY not even that (benchmarks/crack/short_margin.py: at 12
+# letters a clear fit is now and then a wrong one, and 4 in 10 cheap texts go unread).
+MIN_LETTERS_TO_IDENTIFY = 15
+SHORT_TEXT = 40
 # Below this, keyword and substitution ciphertexts rarely decide (benchmarks/crack: at 40
 # letters about half are left undecided; at 100, 1 in 30 or fewer).
 DECIDES_ALL_FAMILIES = 100
@@ -75,10 +78,12 @@ def no_attack_message(name: str) -> str:
     )
 
 
-def check_cipher_name(name: str) -> None:
-    cipher_class(name)  # an unregistered name: the registry's own error
-    if name not in MIN_LETTERS:
+def min_letters(name: str) -> int:
+    """The shortest text `crack --cipher NAME` takes (the family's own figure)."""
+    cls = cipher_class(name)  # an unregistered name: the registry's own error
+    if attack_for(name) is None or cls.min_crack_letters is None:
         raise UserError(no_attack_message(name))
+    return cls.min_crack_letters
 
 
 def letters_of(text: str, needed: int, what: str) -> Letters:
@@ -112,17 +117,17 @@ def crack(
     if hybrid:
         raise UserError("--hybrid needs --model DIR (the network whose reading seeds the search)")
     if cipher is not None:
-        check_cipher_name(cipher)
-        letters = letters_of(text, MIN_LETTERS[cipher], f"break {cipher}")
+        letters = letters_of(text, min_letters(cipher), f"break {cipher}")
     else:
         letters = letters_of(text, MIN_LETTERS_TO_IDENTIFY, "identify the cipher")
     model = load_model(corpus)
     ids = letters.ids[:ANALYSIS_LETTERS]
     identified = None
-    if cipher == "rot13":
-        result = CrackResult("rot13", None, (ids + 13) % 26, 0.0, 0.0)
-    elif cipher is not None:
+    if cipher is not None:
         result = attack_family(cipher, ids, model, deadline, seed, on_restart)
+    elif len(letters) < SHORT_TEXT:
+        identified = identify_short(ids, model, deadline, seed)
+        result = identified.result
     else:
         identified = identify(ids[:IDENTIFY_LETTERS], model, deadline, seed)
         if identified.family == NO_ATTACK and len(letters) < DECIDES_ALL_FAMILIES:
@@ -141,6 +146,31 @@ def crack(
     return finish(text, letters, result, model, identified)
 
 
+def identify_short(
+    ids: np.ndarray, model: NgramModel, deadline: Deadline, seed: int
+) -> Identification:
+    """Identify a text under SHORT_TEXT letters among the cheap families long enough to
+    try; refuse, naming the families still possible, unless one fits clearly."""
+    n = len(ids)
+    tried = [
+        a.family for a in attacks() if a.identifies and not a.slow and min_letters(a.family) <= n
+    ]
+    found = identify(ids, model, deadline, seed, families=tried)
+    if clear_winner(found):
+        return found
+    # An exhaustive attack that found no reading rules its family out; a key-word search
+    # on a short text tries only short keys, so its family stays possible.
+    close = close_to_best(found)
+    possible = [f for f in tried if f in close or not attack_for(f).exhaustive]
+    possible += [a.family for a in attacks() if a.identifies and a.family not in tried]
+    possible += [NO_ATTACK] if NO_ATTACK in close else []
+    raise UserError(
+        f"only {n} letters and no cipher fits clearly (tried {', '.join(tried)}); still "
+        f"possible: {', '.join(possible)}; name it with --cipher or give at least "
+        f"{SHORT_TEXT} letters"
+    )
+
+
 def crack_with_model(
     text: str,
     model_dir: str | Path,
@@ -154,7 +184,7 @@ def crack_with_model(
     letters = letters_of(text, 1, "read")
     model = load_model(corpus)
     if hybrid:
-        letters = letters_of(text, MIN_LETTERS["substitution"], "break substitution")
+        letters = letters_of(text, min_letters("substitution"), "break substitution")
         result = hybrid_substitution(
             model_dir, letters.ids[:ANALYSIS_LETTERS], model, deadline, seed
         )

@@ -15,6 +15,7 @@ from itertools import combinations
 
 import numpy as np
 
+from rnnlab.crack.attacks import OnRestart, breaks
 from rnnlab.crack.letters import LETTERS, M
 from rnnlab.crack.ngrams import NgramModel
 from rnnlab.crack.result import CrackResult, Deadline
@@ -106,6 +107,18 @@ def attack_substitution(
         model.per_letter(plain),
         details={"restarts": restarts, "agreeing_climbs": hits},
     )
+
+
+@breaks("substitution", slow=True)
+def _substitution(
+    name: str,
+    ids: np.ndarray,
+    model: NgramModel,
+    deadline: Deadline,
+    seed: int = 0,
+    on_restart: OnRestart | None = None,
+) -> CrackResult:
+    return attack_substitution(ids, model, deadline, seed=seed, on_restart=on_restart)
 
 
 def encryption_key(decrypt_table: np.ndarray) -> str:
