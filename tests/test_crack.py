@@ -21,7 +21,7 @@ from rnnlab.crack.letters import Letters, index_of_coincidence, to_ids
 from rnnlab.crack.neural import majority_table
 from rnnlab.crack.ngrams import load_model
 from rnnlab.crack.periodic import candidate_periods
-from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.result import AttackResult, Deadline
 from rnnlab.crack.substitution import attack_substitution
 
 from .helpers import assert_one_line_error, run_cli
@@ -176,8 +176,8 @@ def test_readings_that_agree_do_not_compete_but_a_different_one_must_trail_clear
 
     def found(affine_plain: np.ndarray, gap: float) -> Identification:
         results = {
-            "caesar": CrackResult("caesar", 3, caesar, 0.0, 0.0),
-            "affine": CrackResult("affine", "1,3", affine_plain, 0.0, 0.0),
+            "caesar": AttackResult("caesar", 3, caesar, 0.0, 0.0),
+            "affine": AttackResult("affine", "1,3", affine_plain, 0.0, 0.0),
         }
         evidence = {"caesar": -10.0, "affine": -10.0 - gap, NO_ATTACK: -50.0}
         return Identification("caesar", 0.9, evidence, results)

@@ -141,13 +141,13 @@ def add_parser(commands) -> None:
         "--preset",
         default=None,
         choices=list(LM_PRESETS),
-        help="defaults to start from (default: the device's; seed: seed 003)",
+        help="defaults to start from (default: the device's; seed: the from-scratch RNN tutorial's recipe, seed 003, as a baseline)",
     )
     t.add_argument(
         "--model",
         default=None,
         choices=list(RNN_MODELS),
-        help="recurrent cell (elman: seed 003's, written from scratch)",
+        help="recurrent cell (elman: the from-scratch Elman cell of the seed 003 tutorial)",
     )
     t.add_argument(
         "--impl",

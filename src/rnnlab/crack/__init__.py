@@ -9,6 +9,6 @@ from rnnlab.crack import (  # noqa: F401  (importing an attack registers it)
     periodic,
     substitution,
 )
-from rnnlab.crack.solve import Cracked, crack
+from rnnlab.crack.solve import CrackResult, crack
 
-__all__ = ["Cracked", "crack"]
+__all__ = ["CrackResult", "crack"]

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnlab.crack.ngrams import NgramModel
-from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.result import AttackResult, Deadline
 
 OnRestart = Callable[[int, float], None]
 # (family, letter ids, scorer, deadline, seed, on_restart) -> the best decryption found
-AttackFn = Callable[[str, np.ndarray, NgramModel, Deadline, int, OnRestart | None], CrackResult]
+AttackFn = Callable[[str, np.ndarray, NgramModel, Deadline, int, OnRestart | None], AttackResult]
 
 
 @dataclass(frozen=True)

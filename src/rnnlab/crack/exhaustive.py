@@ -14,7 +14,7 @@ import numpy as np
 from rnnlab.crack.attacks import OnRestart, breaks
 from rnnlab.crack.letters import M
 from rnnlab.crack.ngrams import NgramModel
-from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.result import AttackResult, Deadline
 
 
 def caesar_tables() -> tuple[np.ndarray, list[int]]:
@@ -69,7 +69,7 @@ def attack(
     deadline: Deadline | None = None,
     seed: int = 0,
     on_restart: OnRestart | None = None,
-) -> CrackResult:
+) -> AttackResult:
     """The best of every key. (The deadline, seed and progress callback of the attacks'
     common signature go unused: trying every key takes a few milliseconds.)"""
     tables, keys = FAMILIES[name]()
@@ -77,7 +77,7 @@ def attack(
     plain = tables[best][ids]
     ranked = np.sort(scores)[::-1]
     margin = float(ranked[0] - ranked[1]) if len(ranked) > 1 else math.inf
-    return CrackResult(
+    return AttackResult(
         name,
         keys[best],
         plain,

@@ -32,7 +32,7 @@ from rnnlab.crack.attacks import OnRestart, attack_for, attacks
 from rnnlab.crack.letters import M, index_of_coincidence
 from rnnlab.crack.ngrams import ORDER, NgramModel
 from rnnlab.crack.periodic import MAX_PERIOD
-from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.result import AttackResult, Deadline
 
 NO_ATTACK = "enigma"  # the registered family that only the "no fit" hypothesis stands for
 MONO_IOC = 0.052  # between uniform letters (0.038) and English (0.066)
@@ -43,7 +43,7 @@ READS_AS_LANGUAGE = -3.0  # nats per letter; English scores about -2.1, wrong ke
 CLEAR_MARGIN = math.log(1000)
 
 
-def key_space_nats(result: CrackResult) -> float:
+def key_space_nats(result: AttackResult) -> float:
     """log |K| for the family, with the found key length for the keyword ciphers (and a
     uniform prior over lengths 1..MAX_PERIOD)."""
     family = cipher_class(result.cipher)
@@ -57,10 +57,10 @@ class Identification:
     family: str
     confidence: float
     evidence: dict[str, float]  # family -> evidence, nats
-    results: dict[str, CrackResult]  # family -> its best decryption
+    results: dict[str, AttackResult]  # family -> its best decryption
 
     @property
-    def result(self) -> CrackResult | None:
+    def result(self) -> AttackResult | None:
         return self.results.get(self.family)
 
 
@@ -71,7 +71,7 @@ def attack_family(
     deadline: Deadline,
     seed: int = 0,
     on_restart: OnRestart | None = None,
-) -> CrackResult:
+) -> AttackResult:
     """The classical attack for one registered family (callers check the name first)."""
     attack = attack_for(name)
     if attack is None:
@@ -85,7 +85,7 @@ def attack_all(
     deadline: Deadline,
     seed: int = 0,
     families: Collection[str] | None = None,
-) -> dict[str, CrackResult]:
+) -> dict[str, AttackResult]:
     """Every competing family's best decryption (`families`: only these)."""
     competing = [
         a for a in attacks() if a.identifies and (families is None or a.family in families)

@@ -17,7 +17,7 @@ import numpy as np
 from rnnlab.ciphers import LATIN
 from rnnlab.crack.letters import LETTERS, M
 from rnnlab.crack.ngrams import NgramModel
-from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.result import AttackResult, Deadline
 from rnnlab.crack.substitution import attack_substitution, encryption_key
 from rnnlab.errors import UserError
 
@@ -42,9 +42,9 @@ def network_reading(model_dir: str | Path, ids: np.ndarray) -> tuple[str, np.nda
     return family, np.array([f[0] for f in found], dtype=np.int64)
 
 
-def neural_attack(model_dir: str | Path, ids: np.ndarray, model: NgramModel) -> CrackResult:
+def neural_attack(model_dir: str | Path, ids: np.ndarray, model: NgramModel) -> AttackResult:
     family, plain = network_reading(model_dir, ids)
-    return CrackResult(
+    return AttackResult(
         family, None, plain, float(model.score(plain)), model.per_letter(plain), method="neural"
     )
 
@@ -68,7 +68,7 @@ def majority_table(cipher_ids: np.ndarray, plain_ids: np.ndarray) -> np.ndarray:
 
 def hybrid_substitution(
     model_dir: str | Path, ids: np.ndarray, model: NgramModel, deadline: Deadline, seed: int = 0
-) -> CrackResult:
+) -> AttackResult:
     _, plain = network_reading(model_dir, ids)
     start = majority_table(ids, plain)
     result = attack_substitution(ids, model, deadline, seed=seed, start=start)

@@ -20,7 +20,7 @@ import numpy as np
 from rnnlab.crack.attacks import OnRestart, breaks
 from rnnlab.crack.letters import LETTERS, M, index_of_coincidence
 from rnnlab.crack.ngrams import NgramModel
-from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.result import AttackResult, Deadline
 
 MAX_PERIOD = 20
 ENGLISH_IOC = 0.066
@@ -133,15 +133,15 @@ def key_word(key: list[int]) -> str:
 
 def best_over_periods(
     family: str, periods, solve, model: NgramModel, deadline: Deadline
-) -> CrackResult:
+) -> AttackResult:
     """Solve for each candidate key length (`solve(p)` -> key, plaintext, score) and keep
     the decryption that scores best; stop early when time is up."""
-    best: CrackResult | None = None
+    best: AttackResult | None = None
     for p in periods:
         key, plain, score = solve(p)
         if best is None or score > best.score + 1e-6:
             details = {"period": len(key)}
-            best = CrackResult(
+            best = AttackResult(
                 family, key_word(key), plain, score, model.per_letter(plain), details=details
             )
         if deadline.expired():
@@ -152,7 +152,7 @@ def best_over_periods(
 
 def attack_periodic(
     name: str, ids: np.ndarray, model: NgramModel, deadline: Deadline, period: int | None = None
-) -> CrackResult:
+) -> AttackResult:
     decrypt = DECRYPTS[name]
 
     def solve(p: int):
@@ -174,7 +174,7 @@ def _periodic(
     deadline: Deadline,
     seed: int = 0,
     on_restart: OnRestart | None = None,
-) -> CrackResult:
+) -> AttackResult:
     return attack_periodic(name, ids, model, deadline)
 
 
@@ -204,7 +204,7 @@ def autokey_column_candidates(ids: np.ndarray, period: int, j: int) -> np.ndarra
 
 def attack_autokey(
     ids: np.ndarray, model: NgramModel, deadline: Deadline, period: int | None = None
-) -> CrackResult:
+) -> AttackResult:
     log_p = model.log_unigram
 
     def solve(p: int):
@@ -226,5 +226,5 @@ def _autokey(
     deadline: Deadline,
     seed: int = 0,
     on_restart: OnRestart | None = None,
-) -> CrackResult:
+) -> AttackResult:
     return attack_autokey(ids, model, deadline)

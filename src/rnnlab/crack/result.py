@@ -10,7 +10,7 @@ import numpy as np
 
 
 @dataclass
-class CrackResult:
+class AttackResult:
     cipher: str  # registry name of the family
     key: Any  # canonical key, as `rnnlab cipher decrypt --key` takes it
     plain_ids: np.ndarray  # recovered letters, 0..25

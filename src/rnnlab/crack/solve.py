@@ -28,7 +28,7 @@ from rnnlab.crack.identify import (
 )
 from rnnlab.crack.letters import Letters
 from rnnlab.crack.ngrams import NgramModel, load_model
-from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.result import AttackResult, Deadline
 from rnnlab.errors import UserError
 
 ANALYSIS_LETTERS = 10_000
@@ -45,7 +45,7 @@ DECIDES_ALL_FAMILIES = 100
 
 
 @dataclass
-class Cracked:
+class CrackResult:
     cipher: str
     key: Any
     plaintext: str
@@ -108,7 +108,7 @@ def crack(
     on_restart: Callable[[int, float], None] | None = None,
     model_dir: str | Path | None = None,
     hybrid: bool = False,
-) -> Cracked:
+) -> CrackResult:
     """Break `text`. With `model_dir`, a trained decipher model reads it (`hybrid`: the
     model's reading seeds the substitution search instead)."""
     deadline = Deadline(time_limit)
@@ -178,7 +178,7 @@ def crack_with_model(
     deadline: Deadline,
     seed: int,
     corpus: str | Path | None,
-) -> Cracked:
+) -> CrackResult:
     from rnnlab.crack.neural import hybrid_substitution, neural_attack
 
     letters = letters_of(text, 1, "read")
@@ -190,7 +190,7 @@ def crack_with_model(
         )
         return finish(text, letters, result, model, None)
     result = neural_attack(model_dir, letters.ids, model)
-    return Cracked(
+    return CrackResult(
         cipher=result.cipher,
         key=None,
         plaintext=letters.restore(result.plain_ids),
@@ -202,13 +202,13 @@ def crack_with_model(
 def finish(
     text: str,
     letters: Letters,
-    result: CrackResult,
+    result: AttackResult,
     model: NgramModel,
     identified: Identification | None,
-) -> Cracked:
+) -> CrackResult:
     """Apply the found key to the whole text through the registry."""
     plaintext = get_cipher(result.cipher, key=result.key, alphabet=LATIN).decrypt(text)
-    return Cracked(
+    return CrackResult(
         cipher=result.cipher,
         key=result.key,
         plaintext=plaintext,

@@ -18,7 +18,7 @@ import numpy as np
 from rnnlab.crack.attacks import OnRestart, breaks
 from rnnlab.crack.letters import LETTERS, M
 from rnnlab.crack.ngrams import NgramModel
-from rnnlab.crack.result import CrackResult, Deadline
+from rnnlab.crack.result import AttackResult, Deadline
 
 SWAPS = np.array(list(combinations(range(M), 2)))  # (325, 2)
 
@@ -80,7 +80,7 @@ def attack_substitution(
     start: np.ndarray | None = None,
     agree: int = 3,
     on_restart: Callable[[int, float], None] | None = None,
-) -> CrackResult:
+) -> AttackResult:
     """`start`: a first table to climb from (e.g. a neural model's guess)."""
     rng = np.random.default_rng(seed)
     objective = QuadgramObjective(ids, model)
@@ -99,7 +99,7 @@ def attack_substitution(
         if hits >= agree or deadline.expired():
             break
     plain = best_table[ids]
-    return CrackResult(
+    return AttackResult(
         "substitution",
         encryption_key(best_table),
         plain,
@@ -117,7 +117,7 @@ def _substitution(
     deadline: Deadline,
     seed: int = 0,
     on_restart: OnRestart | None = None,
-) -> CrackResult:
+) -> AttackResult:
     return attack_substitution(ids, model, deadline, seed=seed, on_restart=on_restart)
 
 

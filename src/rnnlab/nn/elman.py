@@ -1,5 +1,8 @@
 """The Elman RNN of seed 003, written out in PyTorch ops.
 
+Seed 003 is the fourth of the tutorials rnnlab grows from: an RNN cell built from scratch
+and trained as a character language model (docs/architecture.md lists the domain words).
+
 One layer is the seed's cell: h_t = tanh(i2h(x_t) + h2h(h_{t-1})), with `i2h` unbiased
 and `h2h` biased. Layers stack as in torch.nn.RNN, with dropout between them. The input
 projection of every time step is one matrix multiply before the loop — the only work
