@@ -141,7 +141,8 @@ def add_parser(commands) -> None:
         "--preset",
         default=None,
         choices=list(LM_PRESETS),
-        help="defaults to start from (default: the device's; seed: the from-scratch RNN tutorial's recipe, seed 003, as a baseline)",
+        help="defaults to start from (default: the device's; seed: the recipe of the "
+        "from-scratch RNN tutorial, seed 003, as a baseline)",
     )
     t.add_argument(
         "--model",
