@@ -302,3 +302,13 @@ def test_hybrid_climbs_from_the_models_reading_to_the_key(tmp_path):
     used = sorted(set(to_ids(PROSE).tolist()))
     assert [result.details["network_key"][i] for i in used] == [key[i] for i in used]
     assert result.plaintext == PROSE
+
+
+def test_crack_help_names_every_family_with_a_classical_attack(capsys):
+    """The --cipher help lists the families by hand (so that `--help` loads no numpy);
+    this keeps the list equal to the attack registry."""
+    from rnnlab.crack.attacks import attacked_families
+
+    code, out, _ = run_cli(["crack", "--help"], capsys)
+    listed = " ".join(out.split()).split("if known: ")[1].split(" (default")[0]
+    assert code == 0 and set(listed.split(", ")) == set(attacked_families())
