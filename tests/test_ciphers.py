@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnlab.ciphers import SEED_ALPHABET, Alphabet, cipher_names, get_cipher
+from rnnlab.ciphers import LATIN, SEED_ALPHABET, Alphabet, cipher_names, get_cipher
 from rnnlab.errors import UserError
 
 
@@ -16,12 +16,22 @@ def test_seed_vector_shift_13_on_27_symbols():
     assert cipher.decrypt("FUVEMVEMNMERPDRF") == "THIS-IS-A-SECRET"
 
 
-def test_caesar_defaults_are_the_seed_cipher():
-    assert get_cipher("caesar").spec() == {"name": "caesar", "key": 13, "alphabet": SEED_ALPHABET}
+def test_caesar_is_the_classical_cipher_unless_told_otherwise():
+    assert get_cipher("caesar").spec() == {"name": "caesar", "key": 13, "alphabet": LATIN}
+    assert get_cipher("caesar", key=3).encrypt("Hello, World") == "Khoor, Zruog"
+
+
+def test_the_seed_alphabet_is_decipher_trains_default_for_caesar():
+    from rnnlab import decipher
+
+    run = decipher.build_run(decipher.DecipherOptions())
+    assert (run.data.cipher, run.data.alphabet) == ("caesar", SEED_ALPHABET)
+    other = decipher.build_run(decipher.DecipherOptions(cipher="vigenere", key="LEMON"))
+    assert other.data.alphabet is None  # the family's own, as before
 
 
 def test_seed_shift_is_not_its_own_inverse():
-    cipher = get_cipher("caesar", key=13)
+    cipher = get_cipher("caesar", key=13, alphabet=SEED_ALPHABET)
     assert cipher.encrypt(cipher.encrypt("THIS-IS-A-SECRET")) != "THIS-IS-A-SECRET"
 
 
@@ -54,7 +64,7 @@ def test_negative_and_large_keys_reduce_modulo_alphabet():
 
 
 def test_encrypt_ids_matches_string_path():
-    cipher = get_cipher("caesar", key=5)
+    cipher = get_cipher("caesar", key=5, alphabet=SEED_ALPHABET)
     ids = np.random.default_rng(0).integers(0, 27, size=(4, 20))
     text = ["".join(SEED_ALPHABET[i] for i in row) for row in ids]
     fast = cipher.encrypt_ids(ids)
@@ -119,6 +129,6 @@ def test_alphabet_lookup_swaps_case_when_every_symbol_has_one():
 
 def test_alphabet_with_a_caseless_symbol_does_not_fold_case():
     # 'n' + 13 on the seed alphabet would land on '-', which has no lowercase to return.
-    cipher = get_cipher("caesar", key=13)
+    cipher = get_cipher("caesar", key=13, alphabet=SEED_ALPHABET)
     assert cipher.encrypt("hello") == "hello"
     assert Alphabet("AB-").lookup("a") is None

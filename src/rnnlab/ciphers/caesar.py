@@ -1,14 +1,16 @@
 """Shift ciphers: `caesar` (any integer key, any alphabet) and classical `rot13`.
 
-The seed's cipher is `caesar` with key 13 over `A`-`Z` plus `-`. With 27 symbols a shift of
-13 is not its own inverse (13 + 13 != 27), unlike classical ROT13 over 26 letters.
+`caesar` works over the 26 letters (both cases) unless given another alphabet, as anyone
+who has met a Caesar cipher expects. The seed task's cipher is `caesar` with key 13 over
+`A`-`Z` plus `-` (that alphabet is `decipher train`'s default for caesar); with 27 symbols a
+shift of 13 is not its own inverse (13 + 13 != 27), unlike classical ROT13 over 26 letters.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnnlab.ciphers.alphabet import LATIN, SEED_ALPHABET, Alphabet
+from rnnlab.ciphers.alphabet import LATIN, Alphabet
 from rnnlab.ciphers.base import Cipher
 from rnnlab.ciphers.registry import register
 from rnnlab.errors import UserError
@@ -18,7 +20,7 @@ from rnnlab.errors import UserError
 class Caesar(Cipher):
     name = "caesar"
     summary = "shift every symbol by KEY places (any integer); default key 13"
-    default_alphabet = SEED_ALPHABET
+    default_alphabet = LATIN
     random_keys = True
     min_crack_letters = 8
 

@@ -116,7 +116,11 @@ def add_run_args(p: argparse.ArgumentParser, seed_default: int | None, out_name:
     p.add_argument("--quiet", action="store_true", help="no progress bar or eval lines")
 
 
-def add_cipher_args(p: argparse.ArgumentParser, default: str | None = None) -> None:
+def add_cipher_args(
+    p: argparse.ArgumentParser,
+    default: str | None = None,
+    alphabet_help: str = "symbols the cipher works over (default: the family's)",
+) -> None:
     p.add_argument(
         "--cipher",
         default=default,
@@ -124,9 +128,7 @@ def add_cipher_args(p: argparse.ArgumentParser, default: str | None = None) -> N
         help="cipher family (see 'rnnlab cipher list')",
     )
     p.add_argument("--key", default=None, help="the cipher's key (default: the family's)")
-    p.add_argument(
-        "--alphabet", default=None, help="symbols the cipher works over (default: the family's)"
-    )
+    p.add_argument("--alphabet", default=None, help=alphabet_help)
 
 
 # -- exit codes -----------------------------------------------------------------------

@@ -115,7 +115,12 @@ def add_parser(commands) -> None:
     t = dec_cmds.add_parser(
         "train", help="train a decipher model (no flags: the seed's shift-13 task)"
     )
-    add_cipher_args(t, default="caesar")
+    add_cipher_args(
+        t,
+        default="caesar",
+        alphabet_help="symbols the cipher works over (default: for caesar the seed task's 27, "
+        "A-Z plus '-'; for other families their own)",
+    )
     t.add_argument(
         "--key-mode",
         default="fixed",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from rnnlab.choices import KEY_MODES
-from rnnlab.ciphers import cipher_class
+from rnnlab.ciphers import SEED_ALPHABET, cipher_class
 from rnnlab.ciphers.keygen import KeySpace, parse_key_length
 from rnnlab.errors import UserError
 from rnnlab.models.base import DecipherConfig
@@ -36,11 +36,17 @@ __all__ = [
 TASK = "decipher"
 
 
+# `decipher train` with no options is the seed task: caesar, key 13, over A-Z plus '-'.
+SEED_CIPHER = "caesar"
+
+
 @dataclass
 class DecipherDataConfig:
     cipher: str = "caesar"
     key: Any = None  # None: the family's default (13 for caesar)
-    alphabet: str | None = None  # None: the family's default (A-Z plus '-' for caesar)
+    # None: caesar's is the seed task's A-Z plus '-' here (recorded in config.json), every
+    # other family's its own
+    alphabet: str | None = None
     key_mode: str = "fixed"
     plaintext: str = "random"
     pairs: str | None = None  # a plaintext<TAB>ciphertext file instead of a cipher
@@ -49,6 +55,8 @@ class DecipherDataConfig:
     key_length: str | None = None  # given/unknown word keys: "LO-HI" symbols (default 3-12)
 
     def __post_init__(self) -> None:
+        if self.alphabet is None and self.cipher == SEED_CIPHER and self.pairs is None:
+            self.alphabet = SEED_ALPHABET
         if self.key_mode not in KEY_MODES:
             raise UserError(f"unknown --key-mode {self.key_mode!r}; use {', '.join(KEY_MODES)}")
         if self.key_mode != "fixed":
@@ -112,6 +120,11 @@ def run_from_config(config: dict[str, Any]) -> DecipherRun:
     config_cls = model_class(config.get("architecture", "tagger"), TASK).config_class
     try:
         data = {k: v for k, v in config["data"].items() if k not in DERIVED_DATA_FIELDS}
+        spec = config["data"].get("cipher_spec") or {}
+        if data.get("alphabet") is None and "alphabet" in spec:
+            # the alphabet the run really used: a family's default may have changed since
+            # (caesar's was the seed task's 27 symbols before it became A-Z)
+            data["alphabet"] = spec["alphabet"]
         return DecipherRun(
             data=DecipherDataConfig(**data),
             model=config_cls(**config["model"]),
@@ -131,7 +144,7 @@ class DecipherOptions:
 
     cipher: str = "caesar"
     key: Any = None
-    alphabet: str | None = None
+    alphabet: str | None = None  # None: the seed task's A-Z plus '-' for caesar, else the family's
     key_mode: str = "fixed"
     key_length: str | None = None
     plaintext: str = "random"
