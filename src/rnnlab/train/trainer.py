@@ -57,9 +57,15 @@ class Callbacks:
 
     def on_end(self) -> None: ...
 
+    def should_stop(self) -> bool:
+        """Asked after every step: True ends the run as Ctrl-C does (saved, then
+        `Interrupted`). A front end with a stop button (the web page) answers it; a
+        KeyboardInterrupt reaches only the main thread, not a training thread."""
+        return False
+
 
 class Interrupted(Exception):
-    """Training stopped by Ctrl-C; `step` is the last step saved (0: nothing was saved)."""
+    """Training stopped by Ctrl-C (or `should_stop`); `step` is the last step saved (0: nothing was saved)."""
 
     def __init__(self, step: int) -> None:
         super().__init__(f"interrupted at step {step}")
@@ -237,13 +243,19 @@ class Trainer:
                     self.save()
                     if cfg.patience and self.evals_since_best >= cfg.patience:
                         break
+                if self.callbacks.should_stop():
+                    self._stop()
         except KeyboardInterrupt:
-            self.callbacks.on_end()
-            if self.step > 0:
-                self.save()
-            raise Interrupted(self.step) from None
+            self._stop()
         self.callbacks.on_end()
         return self.last_eval
+
+    def _stop(self) -> None:
+        """End the run where it is: save the last step (if any), raise Interrupted."""
+        self.callbacks.on_end()
+        if self.step > 0:
+            self.save()
+        raise Interrupted(self.step) from None
 
     def _done(self) -> bool:
         if self.config.max_time_min is not None:
