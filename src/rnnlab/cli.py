@@ -18,6 +18,7 @@ import rnnlab
 from rnnlab import checkpoint as ckpt
 from rnnlab.ciphers import cipher_class, cipher_names, get_cipher
 from rnnlab.cli_crack import add_crack_command
+from rnnlab.cli_serve import add_parser as add_serve_parser
 from rnnlab.data.textfile import decode_bytes
 from rnnlab.errors import UserError
 from rnnlab.models.tagger import RNN_CLASSES
@@ -508,6 +509,7 @@ def build_parser() -> Parser:
 
     add_lm_commands(commands)
     add_crack_command(commands)
+    add_serve_parser(commands)
 
     b = commands.add_parser(
         "bench", help="throughput of each model x impl against torch.nn and the FLOP ceiling"
