@@ -100,7 +100,9 @@ async def run_metrics(
     return await st.light.run(work)
 
 
-@router.post("/runs/{name}/decrypt", response_model=DecryptResponse)
+@router.post(
+    "/runs/{name}/decrypt", response_model=DecryptResponse, response_model_exclude_none=True
+)
 async def decrypt_text(name: str, body: DecryptRequest, st: State) -> DecryptResponse:
     """Line by line, as `rnnlab decipher run` does; a two-pass model also names each
     line's key."""

@@ -4,7 +4,8 @@ const PAD = { left: 56, right: 16, top: 30, bottom: 40 };
 
 export const COLORS = { train: "#2458d6", val: "#e07b00" };
 
-// series: [{label, color, points: [[step, value], ...]}]; options: {title, yLabel, yMin, yMax}
+// series: [{label, color, points: [[step, value], ...]}]; options: {title, yMin, yMax,
+// legend: "top" | "bottom" (where the curves are not: losses fall, accuracies rise)}
 export function drawChart(canvas, series, options = {}) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth || canvas.width;
@@ -69,9 +70,13 @@ export function drawChart(canvas, series, options = {}) {
         ctx.beginPath(); ctx.arc(sx(x), sy(y), 3, 0, 2 * Math.PI); ctx.fill();
       }
     }
-    // legend, top right
-    const lx = width - PAD.right - 110;
-    const ly = PAD.top + 14 + i * 16;
+    // legend, on a white box in a corner the curves leave free
+    const lx = width - PAD.right - 124;
+    const top = options.legend === "bottom" ? height - PAD.bottom - 8 - 16 * series.length : PAD.top + 4;
+    const ly = top + 14 + i * 16;
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(lx - 6, ly - 13, 128, 16);
+    ctx.fillStyle = s.color;
     ctx.fillRect(lx, ly - 8, 14, 3);
     ctx.fillStyle = "#1d2330";
     ctx.fillText(s.label, lx + 20, ly - 3);
@@ -93,7 +98,7 @@ function niceStep(raw) {
 
 function format(v) {
   if (Math.abs(v) >= 1000) return `${Math.round(v / 100) / 10}k`;
-  return Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 0.1 ? 3 : 2);
+  return String(Number(v.toPrecision(3))); // 2.5 rather than 2.50
 }
 
 // The two charts of a run from its metrics rows: loss, and accuracy (decipher) or bits
@@ -113,6 +118,6 @@ export function drawRunCharts(lossCanvas, metricCanvas, rows, task) {
     drawChart(metricCanvas, [
       { label: "train accuracy", color: COLORS.train, points: pick("train", "accuracy") },
       { label: "val accuracy", color: COLORS.val, points: pick("val", "accuracy") },
-    ], { title: "Character accuracy", yMin: 0, yMax: 1 });
+    ], { title: "Character accuracy", yMin: 0, yMax: 1, legend: "bottom" });
   }
 }
