@@ -128,9 +128,10 @@ def test_a_symlink_out_of_the_runs_directory_is_refused(tmp_path):
     shutil.copytree(outside, inside)
     (inside / "metrics.jsonl").symlink_to(tmp_path / "secret.jsonl")
     (tmp_path / "secret.jsonl").write_text(json.dumps({"step": 1, "secret": True}) + "\n")
+    os.symlink(runs / "loop", runs / "loop")
     with TestClient(create_app(runs)) as c:
         assert c.get("/api/runs").json() == []
-        for name in ("escape", "leaky"):
+        for name in ("escape", "leaky", "loop"):
             assert_error(c.get(f"/api/runs/{name}/metrics"), 404, "link")
             decrypt = c.post(f"/api/runs/{name}/decrypt", json={"text": "FUVEMVEMNMERPDRF"})
             assert_error(decrypt, 404)

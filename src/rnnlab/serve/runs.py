@@ -40,13 +40,12 @@ class RunStore:
             raise NotFound(f"no run named {name!r} (a run name is one directory under --runs)")
         root = self.root.resolve()
         path = root / name
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
+        if not inside(path, root):
             raise NotFound(f"run {name!r} is a link out of the runs directory; refused")
         if must_exist and not (path.is_dir() and ckpt.is_checkpoint(path)):
             raise NotFound(f"no run named {name!r} in {self.root}")
         for file in (ckpt.CONFIG, ckpt.WEIGHTS, ckpt.BEST_WEIGHTS, ckpt.METRICS):
-            target = path / file
-            if target.is_symlink() and not target.resolve().is_relative_to(path.resolve()):
+            if not inside(path / file, path.resolve()):
                 raise NotFound(f"run {name!r}: {file} links out of the run; refused")
         return path
 
@@ -117,6 +116,16 @@ class RunStore:
             while len(self._models) > CACHED_MODELS:
                 self._models.popitem(last=False)
         return loaded
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path`, followed through any symlinks, stays under `root`."""
+    if not path.is_symlink():
+        return True
+    try:
+        return path.resolve(strict=False).is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
 
 
 def describe(config: dict[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,8 @@ class Callbacks:
 
 
 class Interrupted(Exception):
-    """Training stopped by Ctrl-C (or `should_stop`); `step` is the last step saved (0: nothing was saved)."""
+    """Training stopped by Ctrl-C (or `should_stop`); `step` is the last step saved (0:
+    nothing was saved)."""
 
     def __init__(self, step: int) -> None:
         super().__init__(f"interrupted at step {step}")
