@@ -220,6 +220,17 @@ def test_bad_sample_requests_fail_before_any_text(client, name, body, status, fr
     assert_error(client.post(f"/api/runs/{name}/sample", json=body), status, fragment)
 
 
+def test_a_failure_mid_stream_ends_the_stream_instead_of_hanging(client, monkeypatch):
+    def breaks(*args, **kwargs):
+        yield "a"
+        yield "b"
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(lm, "sample", breaks)
+    response = client.post("/api/runs/tiny_lm/sample", json={"length": 50})
+    assert response.status_code == 200 and response.text == "ab"
+
+
 def test_a_client_hanging_up_frees_the_worker_of_its_stream(runs):
     import httpx2
 

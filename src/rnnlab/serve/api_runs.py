@@ -4,6 +4,7 @@ training jobs. Each route calls the library function the matching CLI command ca
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from rnnlab.serve.schemas import (
 from rnnlab.serve.state import State
 
 router = APIRouter(prefix="/api")
+log = logging.getLogger("rnnlab.serve")
 FLUSH_S = 0.05  # a streamed sample goes out in pieces at most this far apart
 
 
@@ -159,15 +161,19 @@ async def sample_text(name: str, body: SampleRequest, st: State) -> StreamingRes
             return
         put(("text", first))
         deadline, flushed, piece = time.monotonic() + SAMPLE_SECONDS, time.monotonic(), []
-        for ch in chars:
-            if cancel.is_set() or time.monotonic() > deadline:
-                break
-            piece.append(ch)
-            if time.monotonic() - flushed > FLUSH_S:
-                put(("text", "".join(piece)))
-                piece, flushed = [], time.monotonic()
-        put(("text", "".join(piece)))
-        put(("end", None))
+        try:
+            for ch in chars:
+                if cancel.is_set() or time.monotonic() > deadline:
+                    break
+                piece.append(ch)
+                if time.monotonic() - flushed > FLUSH_S:
+                    put(("text", "".join(piece)))
+                    piece, flushed = [], time.monotonic()
+            put(("text", "".join(piece)))
+        except Exception:  # a bug: the client sees the text end, the log says why
+            log.exception("sampling from %s failed mid-stream", name)
+        finally:  # whatever happens mid-stream, the stream ends rather than hangs
+            put(("end", None))
 
     st.heavy.submit(produce)
     try:

@@ -5,7 +5,7 @@ import { drawRunCharts } from "./plot.js";
 import { refreshRuns } from "./runs.js";
 
 const POLL_MS = 700;
-// The short LM: small enough to show a falling curve in about a minute on a laptop CPU.
+// The short LM: small enough to show a falling curve in a minute or two on a laptop CPU.
 const PRESETS = {
   decipher: (steps) => ({ task: "decipher", steps }),
   lm: (steps) => ({ task: "lm", steps, hidden: 128, layers: 1, seq_len: 50, batch_size: 32,
