@@ -231,9 +231,17 @@ def test_a_failure_mid_stream_ends_the_stream_instead_of_hanging(client, monkeyp
     assert response.status_code == 200 and response.text == "ab"
 
 
-def test_a_client_hanging_up_frees_the_worker_of_its_stream(runs):
+def test_a_client_hanging_up_frees_the_worker_of_its_stream(runs, monkeypatch):
     import httpx2
 
+    real_sample = lm.sample
+
+    def slow(*args, **kwargs):  # a big model: each character takes a while to draw
+        for ch in real_sample(*args, **kwargs):
+            time.sleep(0.01)
+            yield ch
+
+    monkeypatch.setattr(lm, "sample", slow)
     state = ServeState.for_runs(runs, heavy=WorkerPool("model", 1, 0))
     with LiveServer(create_app(runs, state=state)) as server, httpx2.Client() as http:
         body = {"prime": "T", "length": 20_000}

@@ -169,10 +169,10 @@ async def sample_text(name: str, body: SampleRequest, st: State) -> StreamingRes
                 if time.monotonic() - flushed > FLUSH_S:
                     put(("text", "".join(piece)))
                     piece, flushed = [], time.monotonic()
-            put(("text", "".join(piece)))
         except Exception:  # a bug: the client sees the text end, the log says why
             log.exception("sampling from %s failed mid-stream", name)
-        finally:  # whatever happens mid-stream, the stream ends rather than hangs
+        finally:  # whatever happens, what was drawn goes out and the stream ends
+            put(("text", "".join(piece)))
             put(("end", None))
 
     st.heavy.submit(produce)
