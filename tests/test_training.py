@@ -92,6 +92,31 @@ def test_ctrl_c_saves_the_last_step_and_resume_finishes_identically(tmp_path):
     assert_same_params(params(full), params(resumed))
 
 
+class StopAt(Callbacks):
+    """A stop button pressed at `step`, as the web page's training job has one."""
+
+    def __init__(self, step: int) -> None:
+        self.at, self.step = step, 0
+
+    def on_step(self, step: int) -> None:
+        self.step = step
+
+    def should_stop(self) -> bool:
+        return self.step >= self.at
+
+
+def test_a_stop_request_saves_like_ctrl_c_and_resume_finishes_identically(tmp_path):
+    full, _ = decipher.train(tiny_run(20), tmp_path / "full")
+    with pytest.raises(Interrupted) as info:
+        decipher.train(tiny_run(20), tmp_path / "cut", callbacks=StopAt(7))
+    assert info.value.step == 7
+    assert ckpt.weights_step(tmp_path / "cut") == 7
+    # the metrics logged up to the stop are saved with it (the step-5 log and evaluation)
+    assert [m["step"] for m in ckpt.read_metrics(tmp_path / "cut" / "metrics.jsonl")] == [5, 5]
+    resumed, _ = decipher.train(tiny_run(20), tmp_path / "cut", resume=True)
+    assert_same_params(params(full), params(resumed))
+
+
 def test_ctrl_c_before_any_step_leaves_no_directory(tmp_path):
     class InterruptAtStart(Callbacks):
         def on_start(self, start_step, total_steps):

@@ -12,7 +12,8 @@ class UserError(Exception):
 
 
 class Interrupted(Exception):
-    """Training stopped by Ctrl-C; `step` is the last step saved (0: nothing was saved).
+    """Training stopped by Ctrl-C (or a front end's `should_stop`); `step` is the last step
+    saved (0: nothing was saved).
 
     Defined here, not beside the Trainer that raises it, so that the CLI can catch it
     without importing torch.

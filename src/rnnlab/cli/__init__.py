@@ -13,13 +13,13 @@ import sys
 from collections.abc import Sequence
 
 import rnnlab
-from rnnlab.cli import bench, cipher, crack, decipher, lm, plot
+from rnnlab.cli import bench, cipher, crack, decipher, lm, plot, serve
 from rnnlab.cli.common import Parser, fail, run_command
 
 __all__ = ["build_parser", "main"]
 
 # One module per command group, in the order `rnnlab --help` lists them.
-COMMAND_GROUPS = (cipher, decipher, lm, crack, bench, plot)
+COMMAND_GROUPS = (cipher, decipher, lm, crack, bench, plot, serve)
 
 
 def build_parser() -> Parser:

@@ -57,6 +57,12 @@ class Callbacks:
 
     def on_end(self) -> None: ...
 
+    def should_stop(self) -> bool:
+        """Asked after every step: True ends the run as Ctrl-C does (saved, then
+        `Interrupted`). A front end with a stop button (the web page) answers it; a
+        KeyboardInterrupt reaches only the main thread, not a training thread."""
+        return False
+
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -229,13 +235,19 @@ class Trainer:
                     self.save()
                     if cfg.patience and self.evals_since_best >= cfg.patience:
                         break
+                if self.callbacks.should_stop():
+                    self._stop()
         except KeyboardInterrupt:
-            self.callbacks.on_end()
-            if self.step > 0:
-                self.save()
-            raise Interrupted(self.step) from None
+            self._stop()
         self.callbacks.on_end()
         return self.last_eval
+
+    def _stop(self) -> None:
+        """End the run where it is: save the last step (if any), raise Interrupted."""
+        self.callbacks.on_end()
+        if self.step > 0:
+            self.save()
+        raise Interrupted(self.step) from None
 
     def _done(self) -> bool:
         if self.config.max_time_min is not None:

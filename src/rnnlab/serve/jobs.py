@@ -1,0 +1,198 @@
+"""Training started from the page: one job at a time, in a thread of its own, through the
+same `decipher.train` / `lm.train` the CLI calls.
+
+The job keeps every record the Trainer logs as it logs it, so the page can draw the curve
+live: metrics.jsonl only receives them at each save. A stop request is answered by the
+Trainer's `should_stop` hook after the current step: it saves and ends the run exactly as
+Ctrl-C does, and `--resume` continues it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import fields
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from rnnlab.errors import UserError
+from rnnlab.serve.runs import RunStore
+from rnnlab.train import Callbacks, Interrupted
+
+log = logging.getLogger("rnnlab.serve")
+
+# Options that name files on the server are the command line's: a page must not make the
+# server read (and then generate from) a file of its choosing.
+FILE_OPTIONS = {"pairs", "data", "val_data", "encoding"}
+WEB_PLAINTEXTS = ("random", "english")
+STOP_WAIT_S = 120.0  # a stop returns once the run is saved; one step plus a save is far less
+
+
+class Conflict(UserError):
+    """Not now: a job is already running, or the one to stop is not: answered 409."""
+
+
+class LMOptions(BaseModel):
+    """What a page may choose for a language model; anything left out takes the "cpu"
+    preset's value (`rnnlab lm train`'s defaults on a CPU)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Literal["lstm", "gru", "elman"] | None = None
+    impl: Literal["torch", "scratch", "compiled"] | None = None
+    embedding: int | None = None
+    hidden: int | None = None
+    layers: int | None = None
+    dropout: float | None = None
+    seq_len: int | None = None
+    batch_size: int | None = None
+    steps: int | None = None
+    max_time_min: float | None = None
+    lr: float | None = None
+    schedule: Literal["constant", "cosine"] | None = None
+    warmup_steps: int | None = None
+    eval_every: int | None = None
+    log_every: int | None = None
+    seed: int | None = None
+    device: str | None = None
+
+
+class JobCallbacks(Callbacks):
+    def __init__(self, job: Job) -> None:
+        self.job = job
+
+    def on_start(self, start_step: int, total_steps: int | None) -> None:
+        self.job.total_steps = total_steps
+
+    def on_step(self, step: int) -> None:
+        self.job.step = step
+
+    def on_log(self, record: dict[str, Any]) -> None:
+        self.job.records.append(dict(record))
+
+    def on_eval(self, record: dict[str, Any]) -> None:
+        self.job.records.append(dict(record))
+
+    def should_stop(self) -> bool:
+        return self.job.stop_requested.is_set()
+
+
+class Job:
+    def __init__(self, name: str, task: str, run: Any, out: Any) -> None:
+        self.name, self.task, self.run, self.out = name, task, run, out
+        self.state = "running"  # running | done | stopped | failed
+        self.error: str | None = None
+        self.step = 0
+        self.total_steps: int | None = None
+        self.records: list[dict[str, Any]] = []
+        self.started = time.time()
+        self.stop_requested = threading.Event()
+        self.thread = threading.Thread(target=self._train, name=f"train-{name}", daemon=True)
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "task": self.task,
+            "state": self.state,
+            "step": self.step,
+            "steps": self.total_steps,
+            "error": self.error,
+            "elapsed_s": round(time.time() - self.started, 1),
+        }
+
+    def _train(self) -> None:
+        if self.task == "decipher":
+            from rnnlab.decipher import train
+        else:
+            from rnnlab.lm import train
+        try:
+            train(self.run, self.out, callbacks=JobCallbacks(self))
+            self.state = "done"
+        except Interrupted:
+            self.state = "stopped"
+        except UserError as e:
+            self.error, self.state = str(e), "failed"
+        except Exception as e:  # a bug: say so on the page, keep the traceback in the log
+            log.exception("training job %s failed", self.name)
+            self.error, self.state = f"internal error ({type(e).__name__}: {e})", "failed"
+
+
+class JobManager:
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        self.job: Job | None = None  # the running one, or the last one
+        self._lock = threading.Lock()
+
+    def start(self, task: str, options: dict[str, Any]) -> Job:
+        """Check the options, then train in a thread; refuses while a job is running."""
+        run, base = build_run(task, options)
+        with self._lock:
+            if self.job is not None and self.job.running:
+                raise Conflict(f"run {self.job.name!r} is training; stop it or wait for it")
+            name = self.store.fresh_name(base)
+            self.job = Job(name, task, run, self.store.root / name)
+            self.job.thread.start()
+        return self.job
+
+    def get(self, name: str) -> Job | None:
+        job = self.job
+        return job if job is not None and job.name == name else None
+
+    def stop(self, name: str) -> Job:
+        job = self.get(name)
+        if job is None or not job.running:
+            raise Conflict(f"run {name!r} is not training")
+        job.stop_requested.set()
+        job.thread.join(STOP_WAIT_S)  # called in a worker thread, not on the event loop
+        return job
+
+    def shutdown(self) -> None:
+        """On server exit: a running job saves and stops, as with Ctrl-C."""
+        job = self.job
+        if job is not None and job.running:
+            job.stop_requested.set()
+            job.thread.join(STOP_WAIT_S)
+
+
+def build_run(task: str, options: dict[str, Any]) -> tuple[Any, str]:
+    """The run the options ask for (through the library's own `build_run`) and the base
+    of its directory name, as `rnnlab … train` names it."""
+    refused = sorted(FILE_OPTIONS & options.keys())
+    if refused:
+        raise UserError(
+            f"{', '.join(refused)}: reading files is for the command line (rnnlab {task} train)"
+        )
+    if task == "decipher":
+        from rnnlab import decipher
+
+        known = {f.name for f in fields(decipher.DecipherOptions)}
+        unknown = sorted(options.keys() - known)
+        if unknown:
+            raise UserError(f"unknown decipher option {unknown[0]!r}; known: {', '.join(known)}")
+        if options.get("plaintext", "random") not in WEB_PLAINTEXTS:
+            raise UserError("plaintext must be random or english here (a file: the CLI)")
+        typed = validate(TypeAdapter(decipher.DecipherOptions), options)
+        run = decipher.build_run(typed)
+        return run, f"decipher-{run.data.cipher}"
+    if task == "lm":
+        from rnnlab import lm
+
+        typed = validate(TypeAdapter(LMOptions), options)
+        run = lm.build_run("cpu", typed.model_dump())
+        return run, "lm-tinyshakespeare"
+    raise UserError(f"unknown task {task!r}; use decipher or lm")
+
+
+def validate(adapter: TypeAdapter, options: dict[str, Any]) -> Any:
+    try:
+        return adapter.validate_python(options)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "options"
+        raise UserError(f"{where}: {first['msg']}") from None
