@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from rnnlab.errors import UserError
-from rnnlab.io import atomic_write, write_json  # noqa: F401  (re-exported: ckpt.write_json)
+from rnnlab.io import append_lines, atomic_write, refuse_link, write_json  # noqa: F401  (re-exported: ckpt.write_json)
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -147,10 +147,10 @@ class MetricsLog:
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / METRICS
+        refuse_link(self.path)  # now, before any training, not at the first save
 
     def append(self, records: list[dict[str, Any]]) -> None:
-        with self.path.open("a", encoding="utf-8") as f:
-            f.writelines(json.dumps(r) + "\n" for r in records)
+        append_lines(self.path, (json.dumps(r) + "\n" for r in records))
 
     def truncate_after(self, step: int) -> None:
         if not self.path.exists():

@@ -1,7 +1,9 @@
 """Files in and out, without torch: atomic writes, and reading a user's text safely.
 
 Writes go to a temporary sibling and are renamed into place, so a crash or Ctrl-C mid-write
-leaves the previous good file, never half of a new one.
+leaves the previous good file, never half of a new one. The rename replaces whatever stands
+at the path — a symbolic link included, never the file it points to — and appends refuse
+to go through a link: nothing written under a run directory can land outside it.
 
 Every reader of user text goes through `read_text` so that an empty, binary or non-UTF-8
 file gets the same one-line explanation everywhere.
@@ -12,10 +14,11 @@ crack`) write caches and read text through this module and start in a fraction o
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,34 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def append_lines(path: Path, lines: Iterable[str]) -> None:
+    """Append to `path`, creating it, but never through a symbolic link: O_NOFOLLOW makes
+    the open fail on a link (a dangling one too), where plain "a" mode would follow it and
+    write wherever it points."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise link_error(path) from None
+        raise
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.writelines(lines)
+
+
+def refuse_link(path: Path) -> None:
+    """Fail early, before work that would end in writing to `path`, if it is a link."""
+    if path.is_symlink():
+        raise link_error(path)
+
+
+def link_error(path: Path) -> UserError:
+    return UserError(
+        f"{path} is a symbolic link; rnnlab writes only real files in a run directory "
+        f"(remove the link)"
+    )
 
 
 def write_json(path: Path, obj: Any) -> None:

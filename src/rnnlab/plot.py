@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rnnlab import checkpoint as ckpt
 from rnnlab.errors import UserError
+from rnnlab.io import atomic_write
 
 
 def plot_metrics(directory: str | Path, output: str | Path | None = None) -> Path:
@@ -38,7 +39,9 @@ def plot_metrics(directory: str | Path, output: str | Path | None = None) -> Pat
     fig.suptitle(str(directory))
     fig.tight_layout()
     out = Path(output) if output else directory / "metrics.png"
-    fig.savefig(out, dpi=100)
+    # Written to a temporary file and renamed over `out`: a link standing at `out` is
+    # replaced, and whatever it pointed to is left alone.
+    atomic_write(out, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     plt.close(fig)
     return out
 
