@@ -23,6 +23,7 @@ from rnnlab.crack.ngrams import load_model
 from rnnlab.crack.periodic import candidate_periods
 from rnnlab.crack.result import AttackResult, Deadline
 from rnnlab.crack.substitution import attack_substitution
+from rnnlab.errors import UserError
 
 from .helpers import assert_one_line_error, run_cli
 
@@ -291,6 +292,10 @@ def test_model_reads_the_ciphertext_through_crack(tmp_path):
     assert (result.method, result.cipher) == ("neural", "caesar")
     assert letter_accuracy(result.plaintext, PROSE) >= 0.99
     assert result.plaintext[:3] == "The"  # case and spacing restored around the letters
+    # --cipher is honoured: the model's own family is accepted, any other refused
+    assert crack(encrypt("caesar", 3), cipher="caesar", model_dir=tmp_path / "m").cipher == "caesar"
+    with pytest.raises(UserError, match="does not match the model"):
+        crack(encrypt("caesar", 3), cipher="vigenere", model_dir=tmp_path / "m")
 
 
 def test_hybrid_climbs_from_the_models_reading_to_the_key(tmp_path):

@@ -22,6 +22,14 @@ from rnnlab.crack.substitution import attack_substitution, encryption_key
 from rnnlab.errors import UserError
 
 
+def model_family(model_dir: str | Path) -> str:
+    """The cipher family a decipher model was trained on, from its config.json."""
+    from rnnlab import checkpoint as ckpt
+
+    spec = ckpt.read_config(model_dir)["data"].get("cipher_spec") or {}
+    return spec.get("name", "unknown")
+
+
 def network_reading(model_dir: str | Path, ids: np.ndarray) -> tuple[str, np.ndarray]:
     """(the model's cipher family, its plaintext letters for `ids`)."""
     from rnnlab import decipher  # torch is imported only when a model is used

@@ -113,7 +113,7 @@ def crack(
     model's reading seeds the substitution search instead)."""
     deadline = Deadline(time_limit)
     if model_dir is not None:
-        return crack_with_model(text, model_dir, hybrid, deadline, seed, corpus)
+        return crack_with_model(text, model_dir, hybrid, deadline, seed, corpus, cipher)
     if hybrid:
         raise UserError("--hybrid needs --model DIR (the network whose reading seeds the search)")
     if cipher is not None:
@@ -178,9 +178,16 @@ def crack_with_model(
     deadline: Deadline,
     seed: int,
     corpus: str | Path | None,
+    cipher: str | None = None,
 ) -> CrackResult:
-    from rnnlab.crack.neural import hybrid_substitution, neural_attack
+    from rnnlab.crack.neural import hybrid_substitution, model_family, neural_attack
 
+    if cipher is not None and cipher != (family := model_family(model_dir)):
+        # the network reads the family it was trained on, whatever it is told
+        raise UserError(
+            f"--cipher {cipher} does not match the model in {model_dir}, which was trained "
+            f"on {family}; drop --cipher, or use a model trained on {cipher}"
+        )
     letters = letters_of(text, 1, "read")
     model = load_model(corpus)
     if hybrid:
