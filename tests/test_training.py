@@ -205,3 +205,32 @@ def test_plot_draws_loss_and_accuracy_from_metrics(tmp_path):
     (tmp_path / "run" / "metrics.jsonl").unlink()
     with pytest.raises(UserError, match="no metrics.jsonl"):
         plot_metrics(tmp_path / "run")
+
+
+def test_resume_refuses_an_option_unlike_the_saved_runs(tmp_path, capsys):
+    """`--hidden 64` on a 128-unit run was silently ignored; now it is one line naming it."""
+    from .helpers import assert_one_line_error, run_cli
+
+    out = str(tmp_path / "run")
+    base = ["decipher", "train", "--out", out, "--steps", "4", "--eval-every", "2", "--quiet"]
+    assert run_cli([*base, "--val-examples", "16"], capsys)[0] == 0
+    code, _, err = run_cli([*base, "--resume", "--hidden", "64"], capsys)
+    assert_one_line_error(code, err, "hidden 128, not 64")
+    code, _, err = run_cli([*base, "--resume", "--cipher", "vigenere"], capsys)
+    assert_one_line_error(code, err, "cipher 'caesar', not 'vigenere'")
+    # the same settings, more steps, or a device: all fine
+    resumed = [*base[:-3], "--steps", "6", "--quiet", "--resume", "--hidden", "128"]
+    assert run_cli([*resumed, "--device", "cpu"], capsys)[0] == 0
+
+
+def test_lm_resume_refuses_an_option_unlike_the_saved_runs(tmp_path, capsys):
+    from .helpers import assert_one_line_error, run_cli
+
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat. " * 200)
+    out = str(tmp_path / "lm")
+    base = ["lm", "train", "--data", str(text), "--out", out, "--hidden", "16", "--embedding"]
+    base += ["16", "--layers", "1", "--seq-len", "10", "--batch-size", "4", "--quiet"]
+    assert run_cli([*base, "--steps", "2", "--eval-every", "2"], capsys)[0] == 0
+    code, _, err = run_cli([*base, "--steps", "4", "--resume", "--layers", "2"], capsys)
+    assert_one_line_error(code, err, "layers 1, not 2")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import rnnlab
 from rnnlab.cli import bench, cipher, crack, decipher, lm, plot, serve
-from rnnlab.cli.common import Parser, fail, run_command
+from rnnlab.cli.common import Parser, fail, run_command, typed_options
 
 __all__ = ["build_parser", "main"]
 
@@ -46,8 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.text, extras = extras[0], []
     if extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
-    # On resume, --steps extends the saved run only when the user actually typed it.
-    args.steps_given = any(a == "--steps" or a.startswith("--steps=") for a in argv)
+    # What the user typed, as option names: on resume, --steps extends the saved run only
+    # when typed, and other typed options must agree with the saved run.
+    args.typed = typed_options(argv, vars(args))
+    args.steps_given = "steps" in args.typed
     if getattr(args, "examples", 1) < 1:
         raise SystemExit(fail("--examples must be at least 1"))
     return run_command(args)

@@ -116,6 +116,19 @@ def add_run_args(p: argparse.ArgumentParser, seed_default: int | None, out_name:
     p.add_argument("--quiet", action="store_true", help="no progress bar or eval lines")
 
 
+def typed_options(argv: list[str], known: dict) -> set[str]:
+    """The options in `argv` by their argparse names: `--key-length 5` and `--key-length=5`
+    are key_length, `--no-feed-location` is feed_location."""
+    names = set()
+    for token in argv:
+        if token.startswith("--"):
+            name = token[2:].split("=", 1)[0].replace("-", "_")
+            if name.startswith("no_") and name not in known:
+                name = name[3:]
+            names.add(name)
+    return names
+
+
 def add_cipher_args(
     p: argparse.ArgumentParser,
     default: str | None = None,

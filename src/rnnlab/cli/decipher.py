@@ -46,8 +46,15 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
     base = Path(args.pairs).stem if args.pairs else args.cipher
     out = resolve_out_dir(args, f"decipher-{base}")
     steps = args.steps if args.resume and args.steps_given else None
+    # On resume, options typed unlike the saved run's are refused, not silently ignored.
+    chosen = decipher.fields_of_options(args.typed)
     _, result = decipher.train(
-        run, out, resume=args.resume, callbacks=TrainingProgress(args.quiet), steps=steps
+        run,
+        out,
+        resume=args.resume,
+        callbacks=TrainingProgress(args.quiet),
+        steps=steps,
+        chosen=chosen,
     )
     loaded = decipher.load(out, device=args.device)
     print(

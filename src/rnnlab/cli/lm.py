@@ -15,6 +15,37 @@ from pathlib import Path
 from rnnlab.choices import IMPLS, LM_PRESETS, OPTIMIZERS, PRECISIONS, RNN_MODELS, SCHEDULES
 from rnnlab.cli.common import IMPL_HELP, add_run_args, check_precision, resolve_out_dir
 
+# lm.build_run's setting names -> the flags (argparse names) that set them.
+SETTING_FLAGS = {
+    name: name
+    for name in [
+        "data",
+        "encoding",
+        "val_frac",
+        "val_data",
+        "model",
+        "hidden",
+        "embedding",
+        "layers",
+        "dropout",
+        "seq_len",
+        "batch_size",
+        "steps",
+        "lr",
+        "optimizer",
+        "weight_decay",
+        "schedule",
+        "grad_clip",
+        "eval_every",
+        "patience",
+        "precision",
+        "seed",
+        "device",
+        "tie_weights",
+        "impl",
+    ]
+} | {"max_time_min": "max_time", "warmup_steps": "warmup"}
+
 
 def cmd_lm_train(args: argparse.Namespace) -> None:
     from rnnlab import checkpoint as ckpt
@@ -24,34 +55,7 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
 
     check_precision(args.precision, args.device)
     preset = args.preset or resolve_device(args.device).type
-    overrides = {
-        "data": args.data,
-        "encoding": args.encoding,
-        "val_frac": args.val_frac,
-        "val_data": args.val_data,
-        "model": args.model,
-        "hidden": args.hidden,
-        "embedding": args.embedding,
-        "layers": args.layers,
-        "dropout": args.dropout,
-        "seq_len": args.seq_len,
-        "batch_size": args.batch_size,
-        "steps": args.steps,
-        "max_time_min": args.max_time,
-        "lr": args.lr,
-        "optimizer": args.optimizer,
-        "weight_decay": args.weight_decay,
-        "warmup_steps": args.warmup,
-        "schedule": args.schedule,
-        "grad_clip": args.grad_clip,
-        "eval_every": args.eval_every,
-        "patience": args.patience,
-        "precision": args.precision,
-        "seed": args.seed,
-        "device": args.device,
-        "tie_weights": args.tie_weights,
-        "impl": args.impl,
-    }
+    overrides = {setting: getattr(args, flag) for setting, flag in SETTING_FLAGS.items()}
     run = lm.build_run(preset, overrides)
     if args.dry_run:
         run.train.steps, run.train.eval_every, run.train.max_time_min = 2, 2, None
@@ -65,7 +69,16 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
     base = Path(args.data).stem if args.data else "tinyshakespeare"
     out = resolve_out_dir(args, f"lm-{base}")
     steps = args.steps if args.resume and args.steps is not None else None
-    lm.train(run, out, resume=args.resume, callbacks=TrainingProgress(args.quiet), steps=steps)
+    # On resume, options typed unlike the saved run's are refused, not silently ignored.
+    chosen = frozenset(s for s, flag in SETTING_FLAGS.items() if flag in args.typed)
+    lm.train(
+        run,
+        out,
+        resume=args.resume,
+        callbacks=TrainingProgress(args.quiet),
+        steps=steps,
+        chosen=chosen,
+    )
     # The best validation recorded in training, not a new pass: on a multi-GB corpus a full
     # pass over the validation text can take longer than training did (`lm eval` does it).
     best = min(

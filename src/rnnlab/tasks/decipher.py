@@ -209,11 +209,13 @@ def train(
     resume: bool = False,
     callbacks: Callbacks | None = None,
     steps: int | None = None,
+    chosen: frozenset[str] = frozenset(),
 ) -> tuple[DecipherModel, dict[str, Any]]:
     """Train (or resume) a decipher model into `out`; returns the model and last eval.
 
     On resume the run is rebuilt from the saved config.json (options describing the model
-    or data are not used); `steps` may extend it.
+    or data are not used, and a setting named in `chosen` that is not the saved run's is an
+    error rather than ignored); `steps` may extend it.
     """
     return train_run(
         run,
@@ -224,6 +226,7 @@ def train(
         resume=resume,
         callbacks=callbacks,
         steps=steps,
+        chosen=chosen,
     )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "DecipherOptions",
     "DecipherRun",
     "build_run",
+    "fields_of_options",
     "model_config",
     "run_from_config",
 ]
@@ -176,6 +177,22 @@ class DecipherOptions:
 
 
 TAGGER_DEFAULTS = DecipherOptions()
+
+# Options whose config fields have other names (the two-pass model's --hidden and --layers
+# size its key reader), or that choose the model itself.
+OPTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "hidden": ("hidden", "reader_hidden"),
+    "layers": ("layers", "reader_layers"),
+    "key_pooling": ("pooling",),
+    "feedback": ("window", "architecture"),
+    "two_pass": ("architecture",),
+    "key_mode": ("key_mode", "architecture"),
+}
+
+
+def fields_of_options(names: set[str]) -> frozenset[str]:
+    """The run's config fields that the named options set (for checks on resume)."""
+    return frozenset(f for name in names for f in OPTION_FIELDS.get(name, (name,)))
 
 
 def build_run(options: DecipherOptions) -> DecipherRun:

@@ -197,6 +197,7 @@ def train(
     resume: bool = False,
     callbacks: Callbacks | None = None,
     steps: int | None = None,
+    chosen: frozenset[str] = frozenset(),
 ) -> tuple[CharLM, dict[str, Any]]:
     """Train (or resume) a language model into `out`; returns the model and last eval."""
     return train_run(
@@ -208,6 +209,7 @@ def train(
         resume=resume,
         callbacks=callbacks,
         steps=steps,
+        chosen=chosen,
     )
 
 

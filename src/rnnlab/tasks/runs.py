@@ -4,6 +4,7 @@ one by loading. Tasks supply what differs (their data and their config.json)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import torch
 
 from rnnlab import checkpoint as ckpt
 from rnnlab.device import resolve_device
+from rnnlab.errors import UserError
 from rnnlab.models.base import TaskModel
 from rnnlab.models.registry import build_model
 from rnnlab.train import Callbacks, Trainer, TrainTask
@@ -29,6 +31,7 @@ def train_run(
     resume: bool = False,
     callbacks: Callbacks | None = None,
     steps: int | None = None,
+    chosen: frozenset[str] = frozenset(),
 ) -> tuple[TaskModel, dict[str, Any]]:
     """Train (or resume) `run` into `out`; returns the model and its last evaluation.
 
@@ -36,14 +39,45 @@ def train_run(
     or data are not used); `steps` may extend it. `prepare(run)` reads the data, fills the
     sizes it decides into `run.model`, and returns the task the Trainer draws batches and
     evaluations from, with the config.json to write.
+
+    `chosen` names the settings the user chose (config field names, and "architecture"):
+    on resume each must agree with the saved run's, or it would be silently ignored.
     """
     out = Path(out)
+    requested = run
     run = ckpt.start_or_resume(out, resume, run, steps, task, from_config)
+    if resume:
+        differ = settings_that_differ(run, requested, chosen)
+        if differ:
+            raise UserError(
+                f"{out} was trained with {differ[0]}; --resume continues a run as it was "
+                f"made (drop that option, or train a new run into another --out)"
+            )
     train_task, config = prepare(run)
     torch.manual_seed(run.train.seed)  # the model's initial weights follow the seed
     model = build_model(run.model)
     trainer = Trainer(model, train_task, run.train, out, config, callbacks)
     return model, trainer.fit(resume=resume)
+
+
+# What a resumed run may change: how long it trains, and where.
+MAY_DIFFER_ON_RESUME = frozenset({"steps", "max_time_min", "device", "precision"})
+
+
+def settings_that_differ(saved: Run, requested: Run, chosen: frozenset[str]) -> list[str]:
+    """The chosen settings whose value in `requested` is not the saved run's, each as
+    "NAME SAVED, not REQUESTED"."""
+    found = []
+    if "architecture" in chosen and saved.model.architecture != requested.model.architecture:
+        found.append(
+            f"the {saved.model.architecture} model, not the {requested.model.architecture}"
+        )
+    for section in ("data", "model", "train"):
+        was, asked = asdict(getattr(saved, section)), asdict(getattr(requested, section))
+        for name in sorted(chosen & asked.keys() - MAY_DIFFER_ON_RESUME):
+            if was.get(name) != asked[name]:
+                found.append(f"{name} {was.get(name)!r}, not {asked[name]!r}")
+    return found
 
 
 def load_run(
