@@ -32,6 +32,12 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--cipher", "vigenere", "--key-mode", "given", "--key-length", "3-12", "--steps", "1000"],
         "32,320,3200",
     ),
+    # the same with the learning rate decayed (a candidate recipe for the worst seed)
+    "vigenere_given_cosine": (
+        ["--cipher", "vigenere", "--key-mode", "given", "--key-length", "3-12", "--steps", "1000"]
+        + ["--schedule", "cosine"],
+        "32,320,3200",
+    ),
     "autokey_feedback": (
         ["--cipher", "autokey", "--key", "QUEENLY", "--feedback", "16", "--steps", "500"],
         "32,320,3200",
