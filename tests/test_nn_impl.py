@@ -231,3 +231,13 @@ def test_packed_step_matmul_matches_torch(monkeypatch, mode):
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(5, 4, 3)
     assert_parity(ours, ref, x, None, None, False, 1e-5)
+
+
+def test_bench_times_rnnlabs_whole_lm_training_path_beside_the_bare_loop():
+    """The lm-train-path rows run CharLM through the Trainer (skipped by --quick): at the
+    smallest case they must still run and report both sides."""
+    from rnnlab import bench
+
+    rows = bench.lm_train_path(bench.QUICK, torch.device("cpu"), reps=1, peak=1e9)
+    assert [r["impl"] for r in rows] == ["torch", "rnnlab-default"]
+    assert all(r["chars_per_s"] > 0 and r["mode"] == "train" for r in rows)

@@ -230,6 +230,7 @@ def lm_train_path(case: Case, device: torch.device, reps: int, peak: float) -> l
     Trainer's own training clock, interleaved with the bare loop, on the same shapes."""
     from rnnlab import lm
     from rnnlab.data.corpus import load_corpus
+    from rnnlab.models.charlm import CharLM
     from rnnlab.train import Trainer
 
     corpus = load_corpus()
@@ -252,7 +253,7 @@ def lm_train_path(case: Case, device: torch.device, reps: int, peak: float) -> l
     run.model.vocab_size = len(corpus.vocab)
     vocab_case = replace(case, vocab=len(corpus.vocab))
     torch.manual_seed(0)
-    model = lm.CharLM(run.model)
+    model = CharLM(run.model)
     task = lm.LMTask(corpus, run.data, case.batch)
     ids = torch.as_tensor(corpus.train.ids[: case.batch * (case.seq * 8 + 1)].astype("int64"))
     bare = bare_lstm_loop(vocab_case, device, ids.to(device))

@@ -83,7 +83,11 @@ class LMRun:
 
 
 def evaluate_ids(
-    model: CharLM, ids: np.ndarray, device: torch.device, columns: int = 16, chunk: int = 512
+    model: torch.nn.Module,
+    ids: np.ndarray,
+    device: torch.device,
+    columns: int = 16,
+    chunk: int = 512,
 ) -> dict[str, float]:
     """Mean cross-entropy of each next character given all before it in its column.
 
@@ -102,8 +106,9 @@ def evaluate_ids(
         for start in range(0, row_len - 1, chunk):
             stop = min(start + chunk, row_len - 1)
             batch = to_batch(rows[:, start:stop], rows[:, start + 1 : stop + 1], False)
-            decoded = model.decode(batch.inputs.to(device), state)
-            logits, state = decoded.logits, decoded.state
+            # forward, not decode: any (ids, state) -> (logits, state) module is scored the
+            # same way (benchmarks/lm_cpu's plain loop included)
+            logits, state = model(batch.inputs.to(device), state)
             targets = batch.targets.to(device)
             total += float(
                 F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="sum")
