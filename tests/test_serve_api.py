@@ -225,3 +225,16 @@ def test_the_api_is_documented_in_openapi(client):
         "/api/train/{name}/stop",
     ):
         assert path in paths, path
+
+
+def test_the_api_docs_page_loads_nothing_from_elsewhere(client):
+    """/docs documents the API with its Swagger UI served by this server, so it works with
+    no network, like the page."""
+    import re
+
+    html = client.get("/docs").text
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert assets and all(a.startswith("/") for a in assets), assets
+    for asset in assets:
+        assert client.get(asset).status_code == 200
+    assert "/api/crack" in client.get("/openapi.json").json()["paths"]

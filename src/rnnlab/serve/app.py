@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 import rnnlab
@@ -44,7 +45,9 @@ def create_app(
         yield
         serve.close()  # a training job saves and stops, as on Ctrl-C
 
-    app = FastAPI(
+    # FastAPIOffline: FastAPI whose /docs page serves Swagger UI from the installed package
+    # rather than a CDN, so the API documentation works with no network, like the page.
+    app = FastAPIOffline(
         title="rnnlab",
         version=rnnlab.__version__,
         description="Ciphers, cracking, trained runs, generation and training: the API "
