@@ -42,14 +42,19 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seq-len", type=int, default=100)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (cuDNN's LSTM)")
     args = parser.parse_args()
+    device = torch.device(args.device)
 
     torch.manual_seed(0)
     corpus = load_corpus()
     vocab = len(corpus.vocab)
     train = torch.from_numpy(np.asarray(corpus.train.ids).astype(np.int64))
     rows = train[: len(train) // args.batch_size * args.batch_size].view(args.batch_size, -1)
-    model = PlainLSTM(vocab)
+    rows = rows.to(device)
+    model = PlainLSTM(vocab, args.hidden, args.layers).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     budget = args.minutes * 60
     spent, step, pos, state, train_losses = 0.0, 0, 0, None, []
@@ -71,12 +76,17 @@ def main() -> None:
         opt.step()
         step += 1
         train_losses.append(float(loss.detach()))
+        if device.type == "cuda":
+            torch.cuda.synchronize()  # time the step, not its launch
         spent += time.perf_counter() - t0
-    val = evaluate_ids(model, corpus.val.ids, torch.device("cpu"), columns=16)
+    # the last weights, as `rnnlab lm eval --last` scores rnnlab's side in run.sh
+    val = evaluate_ids(model, corpus.val.ids, device, columns=16)
     print(
         json.dumps(
             {
-                "run": "plain 2x256 torch.nn.LSTM, AdamW, cosine, carried state",
+                "run": f"plain {args.layers}x{args.hidden} torch.nn.LSTM, AdamW, cosine, "
+                "carried state",
+                "device": args.device,
                 "minutes": args.minutes,
                 "steps": step,
                 "train_chars": step * args.batch_size * args.seq_len,

@@ -2,17 +2,18 @@
 # Tiny Shakespeare, standard 90/10 split, 10 minutes of training each, one after the other
 # with nothing else running. Runs go to benchmarks/lm_cpu/out/ (not committed); the numbers,
 # with the machine, go to benchmarks/lm_cpu/results-cpu.json (committed), which README.md
-# quotes. Both rnnlab runs are scored by `lm eval` on their best-on-validation weights.
+# quotes. Every side is scored on its last weights (`lm eval --last`; the plain loop keeps
+# no best), the same evaluation for all.
 set -euo pipefail
 out=benchmarks/lm_cpu/out
 mkdir -p "$out"
 rm -rf "$out/default" "$out/seed"
 
 rnnlab lm train --max-time 10 --out "$out/default" --quiet
-rnnlab lm eval "$out/default" --json | tee "$out/default.json"
+rnnlab lm eval "$out/default" --last --json | tee "$out/default.json"
 
 rnnlab lm train --preset seed --max-time 10 --out "$out/seed" --quiet
-rnnlab lm eval "$out/seed" --json | tee "$out/seed.json"
+rnnlab lm eval "$out/seed" --last --json | tee "$out/seed.json"
 
 python benchmarks/lm_cpu/plain_lstm.py --minutes 10 | tee "$out/plain.json"
 
