@@ -21,6 +21,7 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
     from rnnlab import lm
     from rnnlab.device import resolve_device
     from rnnlab.progress import TrainingProgress
+    from rnnlab.train.distributed import is_main_process
 
     check_precision(args.precision, args.device)
     preset = args.preset or resolve_device(args.device).type
@@ -58,6 +59,8 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
         run.data.seq_len = min(run.data.seq_len, 16)
         with tempfile.TemporaryDirectory() as tmp:
             lm.train(run, Path(tmp) / "run", callbacks=TrainingProgress(quiet=True))
+            if not is_main_process():  # under torchrun only rank 0 wrote the run
+                return
             loaded = lm.load(Path(tmp) / "run", device=args.device)
             "".join(lm.sample(loaded, length=10))
         print("dry run ok: 2 steps trained, evaluated, saved, reloaded and sampled")
@@ -66,6 +69,8 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
     out = resolve_out_dir(args, f"lm-{base}")
     steps = args.steps if args.resume and args.steps is not None else None
     lm.train(run, out, resume=args.resume, callbacks=TrainingProgress(args.quiet), steps=steps)
+    if not is_main_process():  # under torchrun rank 0 reports for the run
+        return
     # The best validation recorded in training, not a new pass: on a multi-GB corpus a full
     # pass over the validation text can take longer than training did (`lm eval` does it).
     best = min(

@@ -14,6 +14,7 @@ from rnnlab.device import resolve_device
 from rnnlab.models.base import TaskModel
 from rnnlab.models.registry import build_model
 from rnnlab.train import Callbacks, Trainer, TrainTask
+from rnnlab.train.distributed import process_group
 
 # A task's run: a dataclass with .model (a model config) and .train (a TrainConfig).
 Run = Any
@@ -39,11 +40,14 @@ def train_run(
     """
     out = Path(out)
     run = ckpt.start_or_resume(out, resume, run, steps, task, from_config)
-    train_task, config = prepare(run)
-    torch.manual_seed(run.train.seed)  # the model's initial weights follow the seed
-    model = build_model(run.model)
-    trainer = Trainer(model, train_task, run.train, out, config, callbacks)
-    return model, trainer.fit(resume=resume)
+    # Under torchrun every rank runs this; alone, `ranks` is one process (distributed.py).
+    with process_group(resolve_device(run.train.device)) as ranks:
+        with ranks.main_first():  # rank 0 encodes a new corpus once; the others read it
+            train_task, config = prepare(run)
+        torch.manual_seed(run.train.seed)  # the model's initial weights follow the seed
+        model = build_model(run.model)
+        trainer = Trainer(model, train_task, run.train, out, config, callbacks, ranks)
+        return model, trainer.fit(resume=resume)
 
 
 def load_run(
