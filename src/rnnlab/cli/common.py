@@ -8,6 +8,7 @@ a command that needs torch imports it inside its own function.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -145,6 +146,8 @@ def run_command(args: argparse.Namespace) -> int:
     except UserError as e:
         return fail(str(e))
     except Interrupted as e:
+        if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 says what it saved
+            return EXIT_INTERRUPTED
         where = getattr(args, "out", None) or "the output directory"
         if e.step:
             sys.stderr.write(

@@ -117,7 +117,8 @@ def evaluate_ids(
                 F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="sum")
             )
             count += int((targets != IGNORE_INDEX).sum())
-    total, count = ranks.sum([total, float(count)])
+    total, summed = ranks.sum([total, float(count)])
+    count = int(summed)
     oov = int(columns * (row_len - 1) - count)
     loss = total / max(count, 1)
     return {"loss": loss, "bpc": loss / math.log(2), "chars": count, "oov": oov}

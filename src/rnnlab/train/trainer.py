@@ -280,9 +280,9 @@ class Trainer:
         if saved_world != world:
             self.ranks.separate_rng(self.config.seed, int(state["step"]))
             self.callbacks.on_note(
-                f"resuming on {world} rank(s) a run saved from {saved_world}: the batches "
-                f"continue exactly where they stopped; random draws (dropout) follow new "
-                f"streams, so with dropout the run differs from an uninterrupted one"
+                f"a run saved from {saved_world} process(es) resumes on {world}: the "
+                f"batches continue exactly where they stopped; random draws (dropout) follow "
+                f"new streams, so with dropout it differs from an uninterrupted run"
             )
 
     # -- the loop ----------------------------------------------------------------------
