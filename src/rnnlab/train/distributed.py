@@ -96,12 +96,6 @@ class Ranks:
         """Each rank drives the GPU numbered by its LOCAL_RANK (its index on this node)."""
         if not self.distributed or device.type != "cuda":
             return device
-        if self.local_rank >= torch.cuda.device_count():
-            raise UserError(
-                f"LOCAL_RANK {self.local_rank} has no GPU: {torch.cuda.device_count()} visible "
-                f"on this node; start at most that many processes per node"
-            )
-        torch.cuda.set_device(self.local_rank)
         return torch.device("cuda", self.local_rank)
 
     # -- training --------------------------------------------------------------------
@@ -264,6 +258,15 @@ def process_group(device: torch.device) -> Iterator[Ranks]:
     env = os.environ
     ranks = Ranks(int(env["RANK"]), int(env["WORLD_SIZE"]), int(env.get("LOCAL_RANK", "0")))
     local_world = int(env.get("LOCAL_WORLD_SIZE", env["WORLD_SIZE"]))
+    if device.type == "cuda":
+        # Before any collective: NCCL (and a barrier) use the current device, which would
+        # otherwise be GPU 0 for every rank on the node.
+        if ranks.local_rank >= torch.cuda.device_count():
+            raise UserError(
+                f"LOCAL_RANK {ranks.local_rank} has no GPU: {torch.cuda.device_count()} "
+                f"visible on this node; start at most that many processes per node"
+            )
+        torch.cuda.set_device(ranks.local_rank)
     owned = not dist.is_initialized()
     if owned:
         backend = "cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo"
