@@ -36,6 +36,7 @@ import os
 import re
 import signal
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -44,7 +45,7 @@ import torch.distributed as dist
 from torch import nn
 
 from rnnlab.data.batch import Batch
-from rnnlab.errors import LostRank, UserError
+from rnnlab.errors import Interrupted, LostRank, UserError
 from rnnlab.models.base import LossOutput, State, TaskModel
 
 # Seconds one collective waits for the other ranks before the run gives up on them. A rank
@@ -131,6 +132,9 @@ class Ranks:
         the wrapper that averages gradients across ranks in backward."""
         if not self.distributed:
             return model.loss
+        # A (1, n) parameter's gradient can come back with strides (1, 1) where DDP's bucket
+        # has (n, 1): the same memory order, yet DDP warns on every rank (two-pass models).
+        warnings.filterwarnings("ignore", message="Grad strides do not match bucket view")
         # device_ids=None: DDP moves no inputs (a Batch is already on the device, and its
         # lengths must stay on the CPU for pack_padded_sequence).
         return nn.parallel.DistributedDataParallel(LossCall(model), device_ids=None)
@@ -276,7 +280,12 @@ def process_group(device: torch.device) -> Iterator[Ranks]:
         torch.set_num_threads(threads_per_rank(local_world))
     ranks.distributed = True
     try:
-        yield ranks
+        try:
+            yield ranks
+        except Interrupted:
+            done_together(owned)  # every rank stopped after the same step
+            raise
+        done_together(owned)
     except RuntimeError as e:
         if not is_collective_failure(e):
             raise
@@ -287,6 +296,13 @@ def process_group(device: torch.device) -> Iterator[Ranks]:
     finally:
         if owned:
             dist.destroy_process_group()
+
+
+def done_together(owned: bool) -> None:
+    """Wait for every rank (rank 0 finishing its last save) before any tears the group
+    down, so no rank closes its connections while another still works with them."""
+    if owned:
+        dist.barrier()
 
 
 def is_collective_failure(e: BaseException) -> bool:
