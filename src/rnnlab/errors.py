@@ -22,3 +22,9 @@ class Interrupted(Exception):
     def __init__(self, step: int) -> None:
         super().__init__(f"interrupted at step {step}")
         self.step = step
+
+
+class LostRank(UserError):
+    """A data-parallel run lost one of its processes: it died, or stopped answering for the
+    collective timeout. The message says which rank saw it and what checkpoint is left; the
+    CLI shows it as one line (exit code 1: nothing the user typed was wrong)."""

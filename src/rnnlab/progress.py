@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from tqdm import tqdm
@@ -52,6 +53,9 @@ class TrainingProgress(Callbacks):
         if "key_accuracy" in record:  # two-pass models: keys named exactly
             parts.append(f"key named {percent(record['key_accuracy'])}")
         tqdm.write("  ".join(parts))
+
+    def on_note(self, text: str) -> None:
+        tqdm.write(f"note: {text}", file=sys.stderr)
 
     def on_end(self) -> None:
         if self.bar is not None:

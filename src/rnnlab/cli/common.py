@@ -8,14 +8,16 @@ a command that needs torch imports it inside its own function.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from rnnlab.errors import Interrupted, UserError
+from rnnlab.errors import Interrupted, LostRank, UserError
 from rnnlab.io import decode_bytes
 
+EXIT_FAILED = 1  # a run failed for a reason outside the user's input (a lost rank)
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for "stopped by SIGINT"
 IMPL_HELP = (
@@ -152,9 +154,13 @@ def run_command(args: argparse.Namespace) -> int:
     code, never a traceback."""
     try:
         args.func(args)
+    except LostRank as e:
+        return fail(str(e), EXIT_FAILED)
     except UserError as e:
         return fail(str(e))
     except Interrupted as e:
+        if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 says what it saved
+            return EXIT_INTERRUPTED
         where = getattr(args, "out", None) or "the output directory"
         if e.step:
             sys.stderr.write(
@@ -173,6 +179,6 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def fail(message: str) -> int:
+def fail(message: str, code: int = EXIT_USAGE) -> int:
     sys.stderr.write(f"error: {message}\n")
-    return EXIT_USAGE
+    return code

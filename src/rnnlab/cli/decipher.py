@@ -30,6 +30,7 @@ from rnnlab.errors import UserError
 def cmd_decipher_train(args: argparse.Namespace) -> None:
     from rnnlab import decipher
     from rnnlab.progress import TrainingProgress, percent
+    from rnnlab.train.distributed import is_main_process
 
     check_precision(args.precision, args.device)
     precision = args.precision or "fp32"
@@ -40,6 +41,8 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
         run.data.val_examples = 16
         with tempfile.TemporaryDirectory() as tmp:
             decipher.train(run, Path(tmp) / "run", callbacks=TrainingProgress(quiet=True))
+            if not is_main_process():  # under torchrun only rank 0 wrote the run
+                return
             decipher.load(Path(tmp) / "run", device=args.device)
         print("dry run ok: 2 steps trained, evaluated, saved and reloaded")
         return
@@ -56,6 +59,8 @@ def cmd_decipher_train(args: argparse.Namespace) -> None:
         steps=steps,
         chosen=chosen,
     )
+    if not is_main_process():  # under torchrun rank 0 reports for the run
+        return
     loaded = decipher.load(out, device=args.device)
     print(
         f"held-out character accuracy: {percent(result['accuracy'])}, whole messages "

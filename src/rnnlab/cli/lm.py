@@ -52,6 +52,7 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
     from rnnlab import lm
     from rnnlab.device import resolve_device
     from rnnlab.progress import TrainingProgress
+    from rnnlab.train.distributed import is_main_process
 
     check_precision(args.precision, args.device)
     preset = args.preset or resolve_device(args.device).type
@@ -62,6 +63,8 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
         run.data.seq_len = min(run.data.seq_len, 16)
         with tempfile.TemporaryDirectory() as tmp:
             lm.train(run, Path(tmp) / "run", callbacks=TrainingProgress(quiet=True))
+            if not is_main_process():  # under torchrun only rank 0 wrote the run
+                return
             loaded = lm.load(Path(tmp) / "run", device=args.device)
             "".join(lm.sample(loaded, length=10))
         print("dry run ok: 2 steps trained, evaluated, saved, reloaded and sampled")
@@ -79,6 +82,8 @@ def cmd_lm_train(args: argparse.Namespace) -> None:
         steps=steps,
         chosen=chosen,
     )
+    if not is_main_process():  # under torchrun rank 0 reports for the run
+        return
     # The best validation recorded in training, not a new pass: on a multi-GB corpus a full
     # pass over the validation text can take longer than training did (`lm eval` does it).
     best = min(

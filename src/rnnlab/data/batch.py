@@ -39,6 +39,23 @@ class Batch:
             None if self.uniform is None else self.uniform.to(device),
         )
 
+    def take_rows(self, rows: slice) -> Batch:
+        """The rows `rows` of every per-row field: one data-parallel rank's share of a step,
+        or one piece of a long evaluation."""
+
+        def part(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t[rows]
+
+        return Batch(
+            self.inputs[rows],
+            self.targets[rows],
+            part(self.lengths),
+            self.reset_state,
+            part(self.keys),
+            part(self.key_lengths),
+            None if self.uniform is None else self.uniform.take_rows(rows),
+        )
+
     @property
     def num_targets(self) -> int:
         return int((self.targets != IGNORE_INDEX).sum())

@@ -92,6 +92,9 @@ class TaskModel(nn.Module):
     config_class: ClassVar[type]
     needs_keys: ClassVar[bool] = False  # decodes under a key the caller hands it
     names_keys: ClassVar[bool] = False  # reads the key from the ciphertext, and can say it
+    # The batch (row) dimension of every tensor in the state `loss` carries between steps:
+    # data-parallel training splits it across ranks and joins it again for checkpoints.
+    state_rows_dim: ClassVar[int] = 1  # torch.nn's (layers, batch, hidden)
 
     def loss(self, batch: Batch, state: State = None) -> LossOutput:
         raise NotImplementedError

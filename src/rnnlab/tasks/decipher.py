@@ -37,6 +37,7 @@ from rnnlab.models.twopass import same_keys
 from rnnlab.tasks.decipher_config import TASK, DecipherRun, run_from_config
 from rnnlab.tasks.runs import load_run, train_run
 from rnnlab.train import Callbacks
+from rnnlab.train.distributed import SINGLE, Ranks
 from rnnlab.vocab import Vocab
 
 __all__ = [
@@ -78,22 +79,33 @@ class DecipherTask:
     def train_batch(self, step: int) -> Batch:
         return self.source.train_batch(step)
 
-    def evaluate(self, model: DecipherModel) -> dict[str, float]:
+    def evaluate(self, model: DecipherModel, ranks: Ranks = SINGLE) -> dict[str, float]:
         device = next(model.parameters()).device
-        return score(model, self.source.val, device, self.eval_batch)
+        return score(model, self.source.val, device, self.eval_batch, ranks)
 
 
 def score(
-    model: DecipherModel, data: Batch | PairSet, device: torch.device, chunk: int = 512
+    model: DecipherModel,
+    data: Batch | PairSet,
+    device: torch.device,
+    chunk: int = 512,
+    ranks: Ranks = SINGLE,
 ) -> dict:
     """Loss, and character and whole-message accuracy of the model's own decryption of
     `data`, `chunk` rows at a time. The loss is over the logits its decryption came from,
     or the teacher-forced ones where decoding makes none (greedy feedback). A PairSet is
-    padded chunk by chunk and its messages are its pairs, however many windows each is."""
+    padded chunk by chunk and its messages are its pairs, however many windows each is.
+    In a data-parallel run each rank scores its share of the messages and the sums are
+    added up, so every rank returns what one process would."""
     if isinstance(data, PairSet):
-        pieces, messages, count_right = data.batches(chunk), len(data), data.messages_right
+        messages = len(data)
+        mine = data
+        if ranks.distributed:
+            mine = PairSet(data.pairs[ranks.rows(messages)], data.in_vocab, data.out_vocab)
+        pieces, count_right = mine.batches(chunk), mine.messages_right
     else:
-        pieces, messages, count_right = row_chunks(data, chunk), len(data.inputs), np.sum
+        messages = len(data.inputs)
+        pieces, count_right = row_chunks(data.take_rows(ranks.rows(messages)), chunk), np.sum
     total_loss = correct = chars = keys_right = 0.0
     named_any = False
     rows_right = []  # per row: is every position decrypted right
@@ -117,7 +129,10 @@ def score(
             correct += float((hit & mask).sum())
             chars += float(mask.sum())
             rows_right.append(hit.all(dim=1).cpu())
-    exact = int(count_right(torch.cat(rows_right).numpy()))
+    exact = int(count_right(torch.cat(rows_right).numpy())) if rows_right else 0
+    sums = [total_loss, correct, chars, keys_right, float(exact), float(named_any)]
+    total_loss, correct, chars, keys_right, exact, named = ranks.sum(sums)
+    named_any = named > 0
     result = {
         "loss": total_loss / chars,
         "accuracy": correct / chars,
@@ -131,19 +146,8 @@ def score(
 
 def row_chunks(batch: Batch, rows: int) -> Iterator[Batch]:
     """`batch` as consecutive pieces of `rows` rows (each message's key with it)."""
-
-    def part(t: torch.Tensor | None, sl: slice) -> torch.Tensor | None:
-        return None if t is None else t[sl]
-
     for start in range(0, len(batch.inputs), rows):
-        sl = slice(start, start + rows)
-        yield Batch(
-            batch.inputs[sl],
-            batch.targets[sl],
-            part(batch.lengths, sl),
-            keys=part(batch.keys, sl),
-            key_lengths=part(batch.key_lengths, sl),
-        )
+        yield batch.take_rows(slice(start, start + rows))
 
 
 # -- training -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from rnnlab.errors import UserError
 from rnnlab.models.charlm import CharLM, CharLMConfig
 from rnnlab.tasks.runs import load_run, train_run
 from rnnlab.train import Callbacks, TrainConfig
+from rnnlab.train.distributed import SINGLE, Ranks
 from rnnlab.vocab import Vocab, describe_char
 
 __all__ = [
@@ -88,22 +89,25 @@ def evaluate_ids(
     device: torch.device,
     columns: int = 16,
     chunk: int = 512,
+    ranks: Ranks = SINGLE,
 ) -> dict[str, float]:
     """Mean cross-entropy of each next character given all before it in its column.
 
     The text is cut into `columns` equal streams (the first character of each has no
     context; with 16 columns over 100k characters that costs well under 0.01 nats) and
     each is read left to right with the state carried, `chunk` characters at a time.
+    In a data-parallel run each rank reads its share of the columns and the sums are
+    added up: the same number as one process, in a fraction of the time.
     """
     columns = max(1, min(columns, len(ids) // 2))
     row_len = len(ids) // columns
     if row_len < 2:
         raise UserError(f"text of {len(ids)} characters is too short to evaluate")
-    rows = np.asarray(ids[: row_len * columns]).reshape(columns, row_len)
+    rows = np.asarray(ids[: row_len * columns]).reshape(columns, row_len)[ranks.rows(columns)]
     total, count, state = 0.0, 0, None
     model.eval()
     with torch.no_grad():
-        for start in range(0, row_len - 1, chunk):
+        for start in range(0, row_len - 1 if len(rows) else 0, chunk):
             stop = min(start + chunk, row_len - 1)
             batch = to_batch(rows[:, start:stop], rows[:, start + 1 : stop + 1], False)
             # forward, not decode: any (ids, state) -> (logits, state) module is scored the
@@ -114,6 +118,8 @@ def evaluate_ids(
                 F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="sum")
             )
             count += int((targets != IGNORE_INDEX).sum())
+    total, summed = ranks.sum([total, float(count)])
+    count = int(summed)
     oov = int(columns * (row_len - 1) - count)
     loss = total / max(count, 1)
     return {"loss": loss, "bpc": loss / math.log(2), "chars": count, "oov": oov}
@@ -133,10 +139,10 @@ class LMTask:
     def train_batch(self, step: int) -> Batch:
         return self.batches(step)
 
-    def evaluate(self, model: CharLM) -> dict[str, float]:
+    def evaluate(self, model: CharLM, ranks: Ranks = SINGLE) -> dict[str, float]:
         device = next(model.parameters()).device
         ids = self.corpus.val.ids[: self.data.eval_max_chars]
-        return evaluate_ids(model, ids, device, self.data.eval_columns)
+        return evaluate_ids(model, ids, device, self.data.eval_columns, ranks=ranks)
 
 
 def run_config(run: LMRun, corpus: Corpus) -> dict[str, Any]:

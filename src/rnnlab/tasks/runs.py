@@ -16,6 +16,7 @@ from rnnlab.errors import UserError
 from rnnlab.models.base import TaskModel
 from rnnlab.models.registry import build_model
 from rnnlab.train import Callbacks, Trainer, TrainTask
+from rnnlab.train.distributed import process_group
 
 # A task's run: a dataclass with .model (a model config) and .train (a TrainConfig).
 Run = Any
@@ -53,15 +54,20 @@ def train_run(
                 f"{out} was trained with {differ[0]}; --resume continues a run as it was "
                 f"made (drop that option, or train a new run into another --out)"
             )
-    train_task, config = prepare(run)
-    torch.manual_seed(run.train.seed)  # the model's initial weights follow the seed
-    model = build_model(run.model)
-    trainer = Trainer(model, train_task, run.train, out, config, callbacks)
-    return model, trainer.fit(resume=resume)
+    # Under torchrun every rank runs this; alone, `ranks` is one process (distributed.py).
+    with process_group(resolve_device(run.train.device)) as ranks:
+        with ranks.main_first():  # rank 0 encodes a new corpus once; the others read it
+            train_task, config = prepare(run)
+        torch.manual_seed(run.train.seed)  # the model's initial weights follow the seed
+        model = build_model(run.model)
+        trainer = Trainer(model, train_task, run.train, out, config, callbacks, ranks)
+        return model, trainer.fit(resume=resume)
 
 
-# What a resumed run may change: how long it trains, and where.
-MAY_DIFFER_ON_RESUME = frozenset({"steps", "max_time_min", "device", "precision"})
+# What a resumed run may change: how long it trains, where, and how often it reports.
+MAY_DIFFER_ON_RESUME = frozenset(
+    {"steps", "max_time_min", "device", "precision", "eval_every", "log_every"}
+)
 
 
 def settings_that_differ(saved: Run, requested: Run, chosen: frozenset[str]) -> list[str]:

@@ -12,6 +12,10 @@ task's job), and the checkpoint holds the optimiser, RNG and carried states, so 
 resume + M steps ends with the same parameters as N + M steps in one go. A run budgeted by
 time (`max_time_min`) schedules its learning rate by elapsed time, which no resume can
 replay exactly; it continues with the time already spent.
+
+Under torchrun the same loop runs on every rank (`Ranks`, train/distributed.py): each takes
+its rows of the step's batch, DDP averages the gradients, rank 0 alone writes and displays,
+and the decisions to stop are taken once for all ranks.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from rnnlab.data.batch import Batch
 from rnnlab.device import resolve_device
 from rnnlab.errors import Interrupted, UserError
 from rnnlab.models.base import State, TaskModel, detach_state
+from rnnlab.train.distributed import SINGLE, Ranks
 
 
 class TrainTask(Protocol):
@@ -39,8 +44,10 @@ class TrainTask(Protocol):
 
     def train_batch(self, step: int) -> Batch: ...
 
-    def evaluate(self, model: nn.Module) -> dict[str, float]:
-        """Held-out metrics; must include "loss" (lower is better: it picks the best)."""
+    def evaluate(self, model: nn.Module, ranks: Ranks = SINGLE) -> dict[str, float]:
+        """Held-out metrics; must include "loss" (lower is better: it picks the best).
+        Every rank calls it; each may score its share (`ranks.rows`) and add up the sums
+        (`ranks.sum`), and all must return the numbers one process would."""
         ...
 
 
@@ -56,6 +63,9 @@ class Callbacks:
     def on_eval(self, record: dict[str, Any]) -> None: ...
 
     def on_end(self) -> None: ...
+
+    def on_note(self, text: str) -> None:
+        """Something the user should know about how the run continues (a resume)."""
 
     def should_stop(self) -> bool:
         """Asked after every step: True ends the run as Ctrl-C does (saved, then
@@ -128,14 +138,18 @@ class Trainer:
         out_dir: str | Path,
         run_config: dict[str, Any],
         callbacks: Callbacks | None = None,
+        ranks: Ranks = SINGLE,
     ) -> None:
         self.model = model
         self.task = task
         self.config = config
         self.out_dir = Path(out_dir)
         self.run_config = run_config
-        self.callbacks = callbacks or Callbacks()
-        self.device = resolve_device(config.device)
+        self.ranks = ranks
+        ranks.check_batch(config.batch_size)
+        # One progress bar and one set of eval lines: rank 0's.
+        self.callbacks = (callbacks or Callbacks()) if ranks.main else Callbacks()
+        self.device = ranks.device(resolve_device(config.device))
         self.metrics = ckpt.MetricsLog(self.out_dir)
         self.step = 0
         self.elapsed_s = 0.0  # training time spent, carried across resumes
@@ -150,6 +164,8 @@ class Trainer:
         self.model.to(self.device)
         opt_cls = OPTIMIZERS[config.optimizer]
         self.optimizer = opt_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.loss_of = ranks.wrap(model)  # model.loss, or its DDP wrapper
+        ranks.separate_rng(config.seed)
         self.autocast_dtype = PRECISIONS[config.precision] if self.device.type == "cuda" else None
         # fp16 needs loss scaling to keep small gradients from flushing to zero; bf16 not.
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.autocast_dtype is torch.float16)
@@ -157,6 +173,13 @@ class Trainer:
     # -- checkpoints -------------------------------------------------------------------
 
     def save(self) -> None:
+        # Every rank takes part (the carried state and the RNG states are joined from all of
+        # them); rank 0 alone writes.
+        carried, rngs = self._joined_carried(), self._rng_states()
+        if not self.ranks.main:
+            self._pending_metrics.clear()  # rank 0 writes the same records
+            self._saved()
+            return
         # config.json goes out with the first weights, not at start-up: a run that dies
         # before its first save leaves no directory that looks like a checkpoint. It is
         # rewritten once per run so a resume that extends --steps is recorded.
@@ -172,18 +195,45 @@ class Trainer:
             "scaler": self.scaler.state_dict(),
             "rng_cpu": torch.get_rng_state(),
             "last_eval": {k: float(v) for k, v in self.last_eval.items() if _is_number(v)},
+            "world_size": self.ranks.world,
         }
-        if self.carried is not None:
-            parts = self.carried if isinstance(self.carried, tuple) else (self.carried,)
-            state["task"] = {"hidden": [p.cpu() for p in parts]}
+        if carried is not None:
+            state["task"] = {"hidden": carried}
         if torch.cuda.is_available():
             state["rng_cuda"] = torch.cuda.get_rng_state_all()
+        if self.ranks.distributed:
+            state |= rngs
         # Trainer state first, weights second; both carry the step, and resume refuses a
         # pair whose steps differ (the only window a crash could leave).
         ckpt.save_trainer_state(self.out_dir, state)
         ckpt.save_weights(self.out_dir, self.model, self.step)
         self.metrics.append(self._pending_metrics)
         self._pending_metrics.clear()
+        self._saved()
+
+    def _saved(self) -> None:
+        # What a rank that loses the others reports. On ranks other than 0 it can be one
+        # save ahead, if rank 0 died while writing it (the previous files then stand).
+        self.ranks.left_behind = (
+            f"the checkpoint of step {self.step} in {self.out_dir} is intact; continue it "
+            f"with --resume"
+        )
+
+    def _joined_carried(self) -> list[torch.Tensor] | None:
+        """The carried TBPTT state of every stream (each rank holds its own rows)."""
+        if self.carried is None:
+            return None
+        parts = self.carried if isinstance(self.carried, tuple) else (self.carried,)
+        return [self.ranks.join_rows(p, self.model.state_rows_dim).cpu() for p in parts]
+
+    def _rng_states(self) -> dict[str, list[torch.Tensor]]:
+        """Each rank's random state (dropout draws differ between ranks)."""
+        if not self.ranks.distributed:
+            return {}
+        states = {"rng_ranks": self.ranks.gather(torch.get_rng_state())}
+        if self.device.type == "cuda":
+            states["rng_cuda_ranks"] = self.ranks.gather(torch.cuda.get_rng_state(self.device))
+        return states
 
     def restore(self) -> None:
         state = ckpt.load_trainer_state(self.out_dir)
@@ -198,10 +248,10 @@ class Trainer:
             self.optimizer.load_state_dict(state["optimizer"])
             if "scaler" in state:
                 self.scaler.load_state_dict(state["scaler"])
-            torch.set_rng_state(state["rng_cpu"])
-            if "rng_cuda" in state and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all(state["rng_cuda"])
-            parts = [p.to(self.device) for p in state.get("task", {}).get("hidden", [])]
+            self._restore_rng(state)
+            dim = self.model.state_rows_dim
+            hidden = state.get("task", {}).get("hidden", [])
+            parts = [self.ranks.own_rows(p, dim).to(self.device) for p in hidden]
             self.carried = None if not parts else tuple(parts) if len(parts) > 1 else parts[0]
             self.step = int(state["step"])
             self.elapsed_s = float(state.get("elapsed_s", 0.0))
@@ -210,7 +260,30 @@ class Trainer:
         except (KeyError, ValueError, RuntimeError, TypeError) as e:
             raise UserError(f"{self.out_dir}: trainer state does not fit this run ({e})") from None
         self.last_eval = dict(state.get("last_eval", {}))
-        self.metrics.truncate_after(self.step)
+        if self.ranks.main:
+            self.metrics.truncate_after(self.step)
+        self._saved()
+
+    def _restore_rng(self, state: dict[str, Any]) -> None:
+        """Each rank's own random state when the run resumes on as many ranks as it was
+        saved from; otherwise rank 0's, and new streams for the others (said plainly: the
+        batches continue exactly, dropout's draws cannot)."""
+        saved_world, world = int(state.get("world_size", 1)), self.ranks.world
+        if "rng_ranks" in state and saved_world == world:
+            torch.set_rng_state(state["rng_ranks"][self.ranks.rank])
+            if "rng_cuda_ranks" in state and self.device.type == "cuda":
+                torch.cuda.set_rng_state(state["rng_cuda_ranks"][self.ranks.rank], self.device)
+            return
+        torch.set_rng_state(state["rng_cpu"])
+        if "rng_cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        if saved_world != world:
+            self.ranks.separate_rng(self.config.seed, int(state["step"]))
+            self.callbacks.on_note(
+                f"a run saved from {saved_world} process(es) resumes on {world}: the "
+                f"batches continue exactly where they stopped; random draws (dropout) follow "
+                f"new streams, so with dropout it differs from an uninterrupted run"
+            )
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -222,21 +295,26 @@ class Trainer:
         cfg = self.config
         window = _Window()
         try:
-            self.callbacks.on_start(self.step, None if cfg.max_time_min else cfg.steps)
-            while not self._done():
-                started = time.perf_counter()
-                self._train_step(window)
-                self.elapsed_s += time.perf_counter() - started
-                last = self._done()
-                if self.step % cfg.log_every == 0 or last:
-                    self._log(window.flush(self.step, self._lr()))
-                if self.step % cfg.eval_every == 0 or last:
-                    self._evaluate()
-                    self.save()
-                    if cfg.patience and self.evals_since_best >= cfg.patience:
-                        break
-                if self.callbacks.should_stop():
-                    self._stop()
+            with self.ranks.stop_signals() as signalled:
+                self.callbacks.on_start(self.step, None if cfg.max_time_min else cfg.steps)
+                while not self._done():
+                    started = time.perf_counter()
+                    self._train_step(window)
+                    spent = self.elapsed_s + time.perf_counter() - started
+                    stop = signalled() or self.callbacks.should_stop()
+                    # One decision for every rank: the same clock, the same last step.
+                    self.elapsed_s, stop = self.ranks.agree(spent, stop)
+                    last = self._done()
+                    if self.step % cfg.log_every == 0 or last:
+                        self._log(window.flush(self.step, self._lr(), self.ranks))
+                    if self.step % cfg.eval_every == 0 or last:
+                        self._evaluate()
+                        self.save()
+                        out_of_patience = self.evals_since_best >= cfg.patience
+                        if cfg.patience and self.ranks.from_main(out_of_patience):
+                            break
+                    if stop:
+                        self._stop()
         except KeyboardInterrupt:
             self._stop()
         self.callbacks.on_end()
@@ -263,20 +341,22 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.config.lr * lr_factor(self.step, self._progress(), self.config)
         self.model.train()
-        batch = self.task.train_batch(self.step + 1).to(self.device)
+        batch, weight = self.ranks.shard(self.task.train_batch(self.step + 1))
+        batch = batch.to(self.device)
         with self._autocast():
-            out = self.model.loss(batch, self.carried)
+            out = self.loss_of(batch, self.carried)
             loss = out.loss * self.task.loss_scale
         self.carried = detach_state(out.state)  # keep the values, cut the graph
         self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
+        # weight: this rank's share of the step's targets (Ranks.shard); 1.0 in one process.
+        self.scaler.scale(loss * weight if weight != 1.0 else loss).backward()
         if self.config.grad_clip > 0:
             self.scaler.unscale_(self.optimizer)
             nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.step += 1
-        window.add(float(loss.detach()), out.stats)
+        window.add(float(loss.detach()) * weight, out.stats)
         self.callbacks.on_step(self.step)
 
     def _autocast(self):
@@ -287,13 +367,13 @@ class Trainer:
     def _evaluate(self) -> None:
         self.model.eval()
         with torch.no_grad(), self._autocast():
-            result = self.task.evaluate(self.model)
+            result = self.task.evaluate(self.model, self.ranks)
         self.last_eval = {"step": self.step, "split": "val", **result}
         if result["loss"] < self.best_loss:
             self.best_loss = result["loss"]
             self.evals_since_best = 0
             self.last_eval["best"] = True
-            if self.config.keep_best:
+            if self.config.keep_best and self.ranks.main:
                 ckpt.save_weights(self.out_dir, self.model, self.step, name=ckpt.BEST_WEIGHTS)
         else:
             self.evals_since_best += 1
@@ -325,18 +405,24 @@ class _Window:
         for k, v in stats.items():
             self.sums[k] = self.sums.get(k, 0.0) + float(v)
 
-    def flush(self, step: int, lr: float) -> dict[str, Any]:
+    def flush(self, step: int, lr: float, ranks: Ranks = SINGLE) -> dict[str, Any]:
         elapsed = time.perf_counter() - self.started
+        # Summed over the ranks, so the record describes the whole batch, as in one process.
+        names = sorted(self.sums)
+        loss_sum, n, *values = ranks.sum(
+            [sum(self.losses), float(len(self.losses)), *(self.sums[k] for k in names)]
+        )
+        sums = dict(zip(names, values, strict=True))
         record: dict[str, Any] = {
             "step": step,
             "split": "train",
-            "loss": sum(self.losses) / max(1, len(self.losses)),
+            "loss": loss_sum / max(1, n),
             "lr": lr,
         }
-        count = self.sums.get("count", 0.0)
+        count = sums.get("count", 0.0)
         if count:
-            if "correct" in self.sums:
-                record["accuracy"] = self.sums["correct"] / count
+            if "correct" in sums:
+                record["accuracy"] = sums["correct"] / count
             record["chars_per_s"] = count / max(elapsed, 1e-9)
         self.reset()
         return record
