@@ -255,6 +255,19 @@ def test_a_lost_rank_ends_the_others_with_one_line_and_an_intact_checkpoint(work
     assert f"the checkpoint of step {step} in {out} is intact" in survivor.err
 
 
+def test_a_time_budget_ends_every_rank_after_the_same_step(work):
+    """Each rank's clock differs; the longest is the one every rank reads. A rank that
+    stopped a step early would leave the other waiting in its gradient exchange."""
+    args = lm_args(work, "max-time", steps=1)
+    at = args.index("--steps")
+    args[at : at + 2] = ["--max-time", "0.05"]  # 3 seconds
+    ranks = run_ranks(args, cwd=work, env=FAULT_ENV)
+    assert [r.code for r in ranks] == [0, 0], ranks[0].err + ranks[1].err
+    state = trainer_state(work / "max-time")
+    assert state["elapsed_s"] >= 3.0 and state["step"] > 1
+    assert ckpt.weights_step(work / "max-time") == state["step"]
+
+
 def test_ctrl_c_under_torchrun_stops_every_rank_after_the_same_step(work, capsys):
     out = work / "ctrl-c"
     agent = subprocess.Popen(
