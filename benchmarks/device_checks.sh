@@ -38,6 +38,7 @@ step lm-cuda-preset 170 bash -c "rnnlab lm train --preset cuda --max-time 2 --ou
 step lm-plain-cudnn 170 python benchmarks/lm_cpu/plain_lstm.py --device cuda --minutes 2 \
     --hidden 1024 --layers 2 --seq-len 128 --batch-size 128
 if [ -f benchmarks/distributed/run.py ]; then
-    step ddp-overhead 120 python benchmarks/distributed/run.py cuda --out "$out/ddp-cuda.json"
+    step ddp-overhead 120 python benchmarks/distributed/run.py gpu-overhead \
+        --out "$out/ddp-gpu-overhead.json"
 fi
 echo "results in $out/"
