@@ -14,7 +14,7 @@ architecture name recorded in config.json to the class.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -171,7 +171,3 @@ def detach_state(state: State) -> State:
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)
     return state.detach()
-
-
-def config_field_names(config_class: type) -> set[str]:
-    return {f.name for f in fields(config_class)}
