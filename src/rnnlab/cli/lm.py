@@ -28,6 +28,8 @@ SETTING_FLAGS = {
         "embedding",
         "layers",
         "dropout",
+        "weight_drop",
+        "variational",
         "seq_len",
         "batch_size",
         "steps",
@@ -178,6 +180,18 @@ def add_parser(commands) -> None:
     t.add_argument("--embedding", type=int, default=None, help="embedding size")
     t.add_argument("--layers", type=int, default=None, help="stacked recurrent layers")
     t.add_argument("--dropout", type=float, default=None, help="dropout probability")
+    t.add_argument(
+        "--weight-drop",
+        type=float,
+        default=None,
+        help="DropConnect probability on the hidden-to-hidden weights (lstm, gru)",
+    )
+    t.add_argument(
+        "--variational",
+        default=None,
+        action=argparse.BooleanOptionalAction,
+        help="one dropout mask per sequence (locked dropout), not one per character",
+    )
     t.add_argument(
         "--tie-weights",
         default=None,

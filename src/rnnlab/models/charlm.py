@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
 from rnnlab import nn as rnn
 from rnnlab.data.batch import Batch
@@ -42,6 +43,12 @@ class CharLMConfig(ModelConfig):
     hidden: int = 256
     layers: int = 2
     dropout: float = 0.0
+    # AWD-LSTM's regularisers (Merity et al. 2018), for a model that sees its text many
+    # times: DropConnect on the hidden-to-hidden matrices (one mask per batch, shared by
+    # every time step), and one dropout mask per sequence for the input and output
+    # dropout ("locked" / variational) instead of a new one per character.
+    weight_drop: float = 0.0
+    variational: bool = False
     tie_weights: bool = False  # needs embedding == hidden
     input: str = "embedding"  # embedding | scalar (seed 003's float index)
     # Who computes the recurrent layers (rnnlab.nn): torch | scratch | compiled. For elman
@@ -59,6 +66,10 @@ class CharLMConfig(ModelConfig):
         check_at_least_one(self, ("vocab_size", "embedding", "hidden", "layers"), ("vocab_size",))
         if not 0.0 <= self.dropout < 1.0:
             raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 <= self.weight_drop < 1.0:
+            raise UserError(f"--weight-drop must be in [0, 1), got {self.weight_drop}")
+        if self.weight_drop and self.model == "elman":
+            raise UserError("--weight-drop needs --model lstm or gru")
         if self.tie_weights and (self.embedding != self.hidden or self.input != "embedding"):
             raise UserError("--tie-weights needs an embedding input with --embedding == --hidden")
 
@@ -101,9 +112,34 @@ class CharLM(TaskModel):
         if self.embed is None:  # seed 003 feeds the index itself as one float feature
             x = ids.unsqueeze(-1).float()
         else:
-            x = self.drop(self.embed(ids))
-        out, state = self.rnn(x, state)
-        return self.head(self.drop(out)), state
+            x = self._dropout(self.embed(ids))
+        out, state = self._recur(x, state)
+        return self.head(self._dropout(out)), state
+
+    def _dropout(self, x: torch.Tensor) -> torch.Tensor:
+        """Dropout over (batch, time, features): a new mask per character, or with
+        `variational` one per sequence, so a dropped feature stays dropped for the
+        whole window (the recurrence cannot route around it one step later)."""
+        p = self.config.dropout
+        if not (self.config.variational and self.training and p > 0):
+            return self.drop(x)
+        keep = x.new_empty(x.shape[0], 1, x.shape[2]).bernoulli_(1 - p)
+        return x * keep / (1 - p)
+
+    def _recur(self, x: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
+        """The recurrent stack, in training with DropConnect on its hidden-to-hidden
+        weights. The masked matrices are handed to the layer in place of its own
+        (functional_call), so every implementation runs them, oneDNN's fused one too,
+        and the gradients reach the unmasked parameters."""
+        p = self.config.weight_drop
+        if not (self.training and p > 0):
+            return self.rnn(x, state)
+        masked = {
+            name: F.dropout(weight, p, training=True)
+            for name, weight in self.rnn.named_parameters()
+            if name.startswith("weight_hh")
+        }
+        return functional_call(self.rnn, masked, (x, state))
 
     def loss(self, batch: Batch, state: State | None = None) -> LossOutput:
         """Next-character cross-entropy, carrying `state` in from the batch before (unless

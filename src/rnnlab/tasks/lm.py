@@ -422,6 +422,8 @@ def build_run(preset: str, overrides: dict[str, Any]) -> LMRun:
         "hidden",
         "layers",
         "dropout",
+        "weight_drop",
+        "variational",
         "tie_weights",
         "input",
         "impl",
