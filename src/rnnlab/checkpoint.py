@@ -1,7 +1,9 @@
 """Checkpoint directories: a person can open them, and loading them runs no code.
 
     DIR/config.json        what was trained and how (task, model, data, vocab, version)
-    DIR/model.safetensors  weights only
+    DIR/model.safetensors  weights only (the training weights: a resume continues them)
+    DIR/best.safetensors   the best-evaluated weights, when the run keeps them
+    DIR/average.safetensors  their moving average, when the run keeps one (--ema)
     DIR/trainer_state.pt   optimiser, step, RNG states; loaded with weights_only=True
     DIR/metrics.jsonl      one JSON object per logged step or evaluation
 
@@ -27,6 +29,7 @@ from rnnlab.io import append_lines, atomic_write, refuse_link, write_json  # noq
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 BEST_WEIGHTS = "best.safetensors"  # the best-evaluated weights, when a run keeps them
+AVERAGE_WEIGHTS = "average.safetensors"  # the moving average of the weights (--ema)
 TRAINER_STATE = "trainer_state.pt"
 METRICS = "metrics.jsonl"
 

@@ -36,6 +36,7 @@ SETTING_FLAGS = {
         "lr",
         "optimizer",
         "weight_decay",
+        "ema",
         "schedule",
         "grad_clip",
         "eval_every",
@@ -212,6 +213,12 @@ def add_parser(commands) -> None:
     t.add_argument("--lr", type=float, default=None, help="peak learning rate")
     t.add_argument("--optimizer", default=None, choices=list(OPTIMIZERS))
     t.add_argument("--weight-decay", type=float, default=None, help="weight decay")
+    t.add_argument(
+        "--ema",
+        type=float,
+        default=None,
+        help="evaluate and keep a moving average of the weights with this decay (0.999)",
+    )
     t.add_argument("--warmup", type=int, default=None, help="learning-rate warm-up steps")
     t.add_argument(
         "--schedule",
@@ -251,7 +258,11 @@ def add_parser(commands) -> None:
         default=None,
         help="parallel streams to cut the text into (1: one exact stream)",
     )
-    e.add_argument("--last", action="store_true", help="the last weights, not the best")
+    e.add_argument(
+        "--last",
+        action="store_true",
+        help="the last weights (their moving average with --ema), not the best",
+    )
     e.add_argument("--device", default="auto", help="auto, cpu or cuda")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=cmd_lm_eval)

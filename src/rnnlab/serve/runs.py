@@ -44,7 +44,13 @@ class RunStore:
             raise NotFound(f"run {name!r} is a link out of the runs directory; refused")
         if must_exist and not (path.is_dir() and ckpt.is_checkpoint(path)):
             raise NotFound(f"no run named {name!r} in {self.root}")
-        for file in (ckpt.CONFIG, ckpt.WEIGHTS, ckpt.BEST_WEIGHTS, ckpt.METRICS):
+        for file in (
+            ckpt.CONFIG,
+            ckpt.WEIGHTS,
+            ckpt.BEST_WEIGHTS,
+            ckpt.AVERAGE_WEIGHTS,
+            ckpt.METRICS,
+        ):
             if not inside(path / file, path.resolve()):
                 raise NotFound(f"run {name!r}: {file} links out of the run; refused")
         return path

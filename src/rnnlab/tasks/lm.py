@@ -237,10 +237,13 @@ class LoadedLM:
 
 
 def load(directory: str | Path, device: str = "auto", last: bool = False) -> LoadedLM:
-    """Load a language model: its best weights if the run kept them, else the last."""
+    """Load a language model: its best weights if the run kept them, else the last (their
+    moving average, when the run kept one: what its evaluations scored)."""
     name = ckpt.WEIGHTS
     if not last and (Path(directory) / ckpt.BEST_WEIGHTS).exists():
         name = ckpt.BEST_WEIGHTS
+    elif (Path(directory) / ckpt.AVERAGE_WEIGHTS).exists():
+        name = ckpt.AVERAGE_WEIGHTS
     model, config, dev = load_run(
         directory, task=TASK, from_config=run_from_config, device=device, weights=name
     )

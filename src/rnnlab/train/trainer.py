@@ -35,6 +35,7 @@ from rnnlab.data.batch import Batch
 from rnnlab.device import resolve_device
 from rnnlab.errors import Interrupted, UserError
 from rnnlab.models.base import State, TaskModel, detach_state
+from rnnlab.train.averaging import WeightAverage
 from rnnlab.train.distributed import SINGLE, Ranks
 
 
@@ -89,6 +90,7 @@ class TrainConfig:
     schedule: str = "constant"  # constant | cosine (decays to lr_min_ratio * lr)
     warmup_steps: int = 0
     lr_min_ratio: float = 0.1
+    ema: float = 0.0  # decay of a moving average of the weights that evaluation uses; 0: off
     grad_clip: float = 1.0  # max global grad norm; 0 disables
     eval_every: int = 100
     log_every: int = 10
@@ -112,6 +114,8 @@ class TrainConfig:
             raise UserError(f"--max-time must be positive, got {self.max_time_min}")
         if not self.lr > 0:
             raise UserError(f"--lr must be positive, got {self.lr}")
+        if not 0.0 <= self.ema < 1.0:
+            raise UserError(f"--ema must be in [0, 1), got {self.ema}")
         if self.patience < 0 or self.warmup_steps < 0:
             raise UserError("--patience and --warmup must not be negative")
 
@@ -165,6 +169,7 @@ class Trainer:
         opt_cls = OPTIMIZERS[config.optimizer]
         self.optimizer = opt_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.loss_of = ranks.wrap(model)  # model.loss, or its DDP wrapper
+        self.average = WeightAverage(model, config.ema) if config.ema else None
         ranks.separate_rng(config.seed)
         self.autocast_dtype = PRECISIONS[config.precision] if self.device.type == "cuda" else None
         # fp16 needs loss scaling to keep small gradients from flushing to zero; bf16 not.
@@ -207,6 +212,8 @@ class Trainer:
         # pair whose steps differ (the only window a crash could leave).
         ckpt.save_trainer_state(self.out_dir, state)
         ckpt.save_weights(self.out_dir, self.model, self.step)
+        if self.average is not None:
+            self.average.save(self.out_dir, self.step)
         self.metrics.append(self._pending_metrics)
         self._pending_metrics.clear()
         self._saved()
@@ -244,6 +251,8 @@ class Trainer:
                 f"{state.get('step')}) are from different saves; cannot resume exactly"
             )
         ckpt.load_weights(self.out_dir, self.model)
+        if self.average is not None:
+            self.average.restore(self.out_dir, int(state.get("step", 0)))
         try:
             self.optimizer.load_state_dict(state["optimizer"])
             if "scaler" in state:
@@ -355,6 +364,8 @@ class Trainer:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if self.average is not None:
+            self.average.update(self.model)
         self.step += 1
         window.add(float(loss.detach()) * weight, out.stats)
         self.callbacks.on_step(self.step)
@@ -365,16 +376,17 @@ class Trainer:
         return torch.autocast("cuda", dtype=self.autocast_dtype)
 
     def _evaluate(self) -> None:
-        self.model.eval()
+        scored = self.model if self.average is None else self.average.module
+        scored.eval()
         with torch.no_grad(), self._autocast():
-            result = self.task.evaluate(self.model, self.ranks)
+            result = self.task.evaluate(scored, self.ranks)
         self.last_eval = {"step": self.step, "split": "val", **result}
         if result["loss"] < self.best_loss:
             self.best_loss = result["loss"]
             self.evals_since_best = 0
             self.last_eval["best"] = True
             if self.config.keep_best and self.ranks.main:
-                ckpt.save_weights(self.out_dir, self.model, self.step, name=ckpt.BEST_WEIGHTS)
+                ckpt.save_weights(self.out_dir, scored, self.step, name=ckpt.BEST_WEIGHTS)
         else:
             self.evals_since_best += 1
         self._pending_metrics.append(self.last_eval)

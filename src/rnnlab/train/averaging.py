@@ -1,0 +1,42 @@
+"""An exponential moving average of the weights, evaluated in place of the last ones.
+
+The optimiser's weights jitter around a minimum with the size of the learning rate; their
+running average sits nearer its centre (Polyak averaging; the "EMA" of many language
+models). The Trainer keeps one when `TrainConfig.ema` is set: it updates after every step,
+it is what evaluation scores and what best.safetensors holds, and it is saved beside the
+training weights as average.safetensors, so `lm eval --last` and a resume both find it.
+The training weights themselves stay in model.safetensors: a resume continues from them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+from rnnlab import checkpoint as ckpt
+
+AVERAGE_WEIGHTS = ckpt.AVERAGE_WEIGHTS
+
+
+class WeightAverage:
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        # A copy of the model (tied weights stay tied: deepcopy keeps shared tensors shared)
+        # whose parameters follow the model's: avg <- decay * avg + (1 - decay) * new.
+        self.averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
+        self.module = self.averaged.module
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        self.averaged.update_parameters(model)
+
+    def save(self, directory: Path, step: int) -> None:
+        ckpt.save_weights(directory, self.module, step, name=AVERAGE_WEIGHTS)
+
+    def restore(self, directory: Path, step: int) -> None:
+        """The average a checkpoint saved, or (a run that kept none) a fresh start."""
+        if (directory / AVERAGE_WEIGHTS).exists():
+            ckpt.load_weights(directory, self.module, name=AVERAGE_WEIGHTS)
+            self.averaged.n_averaged.fill_(max(step, 1))  # not the first update: no copy
