@@ -32,8 +32,14 @@ from rnnlab.data.corpus import oov_id
 from rnnlab.errors import UserError
 
 # Touched pages of a memory-mapped corpus count towards resident memory until released;
-# dropping them every so often keeps a multi-GB corpus from filling RSS.
-RELEASE_PAGES_EVERY = 500
+# dropping them after every this many bytes read keeps a multi-GB corpus from filling RSS,
+# whatever the batch shape (a count of steps would let a large batch read far more).
+RELEASE_PAGES_AFTER_BYTES = 64 * 2**20
+
+
+def release_period(ids: np.ndarray, chars_per_step: int) -> int:
+    """Steps between two releases of the pages read."""
+    return max(1, RELEASE_PAGES_AFTER_BYTES // (chars_per_step * ids.dtype.itemsize))
 
 
 def to_batch(inputs: np.ndarray, targets: np.ndarray, reset_state: bool) -> Batch:
@@ -66,9 +72,10 @@ class StreamBatches:
         self.rows = ids[: row_len * batch_size].reshape(batch_size, row_len)
         self.seq_len = seq_len
         self.steps_per_epoch = (row_len - 1) // seq_len
+        self.release_every = release_period(ids, batch_size * seq_len)
 
     def __call__(self, step: int) -> Batch:
-        if step % RELEASE_PAGES_EVERY == 0:
+        if step % self.release_every == 0:
             release_pages(self.ids)
         k = (step - 1) % self.steps_per_epoch
         start = k * self.seq_len
@@ -89,9 +96,10 @@ class ChunkBatches:
         self.ids = ids
         self.batch_size = batch_size
         self.seq_len = seq_len
+        self.release_every = release_period(ids, batch_size * seq_len)
 
     def __call__(self, step: int) -> Batch:
-        if step % RELEASE_PAGES_EVERY == 0:
+        if step % self.release_every == 0:
             release_pages(self.ids)
         k = (step - 1) % self.steps_per_epoch
         start = k * self.batch_size * self.seq_len
