@@ -18,8 +18,11 @@ def make(model: str = "lstm", **kwargs) -> CharLM:
 IDS = torch.randint(0, 11, (3, 7), generator=torch.Generator().manual_seed(1))
 
 
-@pytest.mark.parametrize("model", ["lstm", "gru"])
-@pytest.mark.parametrize("impl", ["torch", "scratch", "compiled"])
+@pytest.mark.parametrize(
+    "model, impl",
+    [(m, i) for m in ("lstm", "gru") for i in ("torch", "scratch", "compiled")]
+    + [("mogrifier", "torch"), ("lnlstm", "torch")],
+)
 def test_weight_drop_runs_the_masked_recurrent_matrices_in_every_impl(model, impl):
     lm = make(model, impl=impl, weight_drop=0.5).train()
     torch.manual_seed(5)
@@ -65,3 +68,15 @@ def test_weight_drop_on_the_from_scratch_elman_is_refused():
         CharLMConfig(vocab_size=5, model="elman", weight_drop=0.2)
     with pytest.raises(UserError, match="--weight-drop"):
         CharLMConfig(vocab_size=5, weight_drop=1.0)
+
+
+@pytest.mark.parametrize("model", ["mogrifier", "lnlstm"])
+def test_the_loop_cells_train_carry_state_and_generate_through_the_lm(model):
+    lm = make(model, dropout=0.1).eval()
+    logits, state = lm(IDS)
+    first, carried = lm(IDS[:, :4])
+    rest, _ = lm(IDS[:, 4:], carried)
+    torch.testing.assert_close(torch.cat([first, rest], 1), logits)
+    stepped, step_state = lm.step(IDS[:, 0], None)  # generation's one-step path
+    torch.testing.assert_close(stepped, logits[:, 0])
+    assert len(step_state) == 2 and step_state[0].shape == (2, 3, 8)

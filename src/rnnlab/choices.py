@@ -20,6 +20,9 @@ IMPLS = ("torch", "scratch", "compiled")
 
 # Recurrent cells (the keys of models.tagger.RNN_CLASSES).
 RNN_MODELS = ("lstm", "gru", "elman")
+# The language model's cells: those, and two LSTM variants (rnnlab.nn.MogrifierLSTM,
+# rnnlab.nn.LayerNormLSTM) that only run as rnnlab's own per-step loop.
+LM_MODELS = (*RNN_MODELS, "mogrifier", "lnlstm")
 
 # Training (the keys of train.trainer.OPTIMIZERS and PRECISIONS; TrainConfig's schedules).
 OPTIMIZERS = ("adam", "adamw", "rmsprop")

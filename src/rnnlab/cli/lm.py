@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rnnlab.choices import IMPLS, LM_PRESETS, OPTIMIZERS, PRECISIONS, RNN_MODELS, SCHEDULES
+from rnnlab.choices import IMPLS, LM_MODELS, LM_PRESETS, OPTIMIZERS, PRECISIONS, SCHEDULES
 from rnnlab.cli.common import IMPL_HELP, add_run_args, check_precision, resolve_out_dir
 
 # lm.build_run's setting names -> the flags (argparse names) that set them.
@@ -168,8 +168,9 @@ def add_parser(commands) -> None:
     t.add_argument(
         "--model",
         default=None,
-        choices=list(RNN_MODELS),
-        help="recurrent cell (elman: the from-scratch Elman cell of the seed 003 tutorial)",
+        choices=list(LM_MODELS),
+        help="recurrent cell (elman: the from-scratch Elman cell of the seed 003 tutorial; "
+        "mogrifier, lnlstm: Mogrifier and layer-normalised LSTMs)",
     )
     t.add_argument(
         "--impl",
@@ -185,7 +186,7 @@ def add_parser(commands) -> None:
         "--weight-drop",
         type=float,
         default=None,
-        help="DropConnect probability on the hidden-to-hidden weights (lstm, gru)",
+        help="DropConnect probability on the hidden-to-hidden weights (not elman)",
     )
     t.add_argument(
         "--variational",

@@ -17,6 +17,7 @@ from torch import nn
 from torch.func import functional_call
 
 from rnnlab import nn as rnn
+from rnnlab.choices import LM_MODELS
 from rnnlab.data.batch import Batch
 from rnnlab.errors import UserError
 from rnnlab.models.base import (
@@ -31,14 +32,16 @@ from rnnlab.models.registry import register
 from rnnlab.nn import ElmanRNN
 
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
-MODELS = ("lstm", "gru", "elman")
+MODELS = LM_MODELS
+# Cells that only exist as rnnlab's per-step loop: `impl` does not apply to them.
+LOOP_CELLS = {"mogrifier": rnn.MogrifierLSTM, "lnlstm": rnn.LayerNormLSTM}
 
 
 @dataclass
 class CharLMConfig(ModelConfig):
     architecture = "charlm"
     vocab_size: int = 0  # 0: filled in from the data
-    model: str = "lstm"  # lstm | gru | elman (from scratch, as seed 003)
+    model: str = "lstm"  # lstm | gru | elman (from scratch, as seed 003) | mogrifier | lnlstm
     embedding: int = 256  # ignored for input="scalar"
     hidden: int = 256
     layers: int = 2
@@ -69,7 +72,7 @@ class CharLMConfig(ModelConfig):
         if not 0.0 <= self.weight_drop < 1.0:
             raise UserError(f"--weight-drop must be in [0, 1), got {self.weight_drop}")
         if self.weight_drop and self.model == "elman":
-            raise UserError("--weight-drop needs --model lstm or gru")
+            raise UserError("--weight-drop needs a gated cell (lstm, gru, mogrifier, lnlstm)")
         if self.tie_weights and (self.embedding != self.hidden or self.input != "embedding"):
             raise UserError("--tie-weights needs an embedding input with --embedding == --hidden")
 
@@ -92,6 +95,9 @@ class CharLM(TaskModel):
             self.rnn = ElmanRNN(
                 in_size, config.hidden, config.layers, dropout=between, impl=config.impl
             )
+        elif config.model in LOOP_CELLS:
+            cell = LOOP_CELLS[config.model]
+            self.rnn = cell(in_size, config.hidden, config.layers, dropout=between)
         else:
             cls = rnn.LSTM if config.model == "lstm" else rnn.GRU
             self.rnn = cls(
@@ -162,7 +168,7 @@ class CharLM(TaskModel):
         called on one time step pays its sequence set-up every call (about 4x the cell's
         own work for 2 x 512 on a CPU), so the cells are applied directly instead.
         """
-        if self.config.model == "elman" or self.training:
+        if self.config.model not in ("lstm", "gru") or self.training:
             logits, state = self.forward(ids.unsqueeze(1), state)
             return logits[:, 0], state
         x = ids.unsqueeze(-1).float() if self.embed is None else self.embed(ids)
