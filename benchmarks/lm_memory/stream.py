@@ -100,7 +100,7 @@ def main() -> None:
     pipeline |= {"steps": steps, "chars_streamed": steps * 64 * 50}
     minutes = ["--max-time", str(args.train_minutes), "--eval-every", "100000"]
     train = sampled([*base, *minutes, "--out", str(work / "run")], env)
-    trained = [r for r in read_metrics(work / "run" / "metrics.jsonl") if "split" not in r]
+    trained = [r for r in read_metrics(work / "run" / "metrics.jsonl") if r.get("split") == "train"]
     train |= {"steps": trained[-1]["step"], "chars_streamed": trained[-1]["step"] * 64 * 50}
     result = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},

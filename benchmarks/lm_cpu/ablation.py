@@ -1,0 +1,130 @@
+"""The language-model ablation: each lever alone against the same base, at equal time.
+
+Every row is `rnnlab lm train --max-time M` plus its flags on the shipped Tiny Shakespeare,
+scored by `rnnlab lm eval --last` (the last weights, or their moving average with --ema:
+what the run would hand a user), with the characters per second it trained at. Rows run
+`--parallel` at a time with `--threads` torch threads each (2 x 1 on a 2-core machine:
+every row gets one core, so rows compare with each other, not with 2-thread runs).
+
+    python benchmarks/lm_cpu/ablation.py --minutes 10 --out benchmarks/lm_cpu/results-ablation.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from rnnlab.checkpoint import read_metrics
+
+# The old CPU default, spelled out, so each lever below changes exactly one thing from it
+# whatever the preset now says.
+BASE = [
+    "--model",
+    "lstm",
+    "--dropout",
+    "0.1",
+    "--no-variational",
+    "--weight-drop",
+    "0",
+    "--ema",
+    "0",
+    "--seq-len",
+    "50",
+    "--lr",
+    "3e-3",
+]
+
+# name -> flags added to `rnnlab lm train` (later flags win)
+ROWS: dict[str, list[str]] = {
+    "base (the old default)": BASE,
+    "weight drop 0.3": [*BASE, "--weight-drop", "0.3"],
+    "variational dropout 0.2": [*BASE, "--variational", "--dropout", "0.2"],
+    "EMA 0.999": [*BASE, "--ema", "0.999"],
+    "seq 150": [*BASE, "--seq-len", "150"],
+    "GRU": [*BASE, "--model", "gru"],
+    "Mogrifier LSTM": [*BASE, "--model", "mogrifier"],
+    "layer-norm LSTM": [*BASE, "--model", "lnlstm"],
+    "the new default": [],
+}
+
+
+def train_and_score(name: str, flags: list[str], minutes: float, out: Path, threads: int):
+    run_dir = out / name.split(" (")[0].replace(" ", "_")
+    shutil.rmtree(run_dir, ignore_errors=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    train = ["rnnlab", "lm", "train", "--max-time", str(minutes), "--out", str(run_dir)]
+    return subprocess.Popen([*train, *flags, "--quiet"], env=env), run_dir
+
+
+def result_of(name: str, flags: list[str], run_dir: Path | str) -> dict:
+    run_dir = Path(run_dir)
+    scored = subprocess.run(
+        ["rnnlab", "lm", "eval", str(run_dir), "--last", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    records = read_metrics(run_dir / "metrics.jsonl")
+    trained = [r for r in records if r.get("split") == "train"][-1]
+    config = json.loads((run_dir / "config.json").read_text())
+    chars = trained["step"] * config["train"]["batch_size"] * config["data"]["seq_len"]
+    return {
+        "row": name,
+        "flags": flags,
+        "steps": trained["step"],
+        "train_chars": chars,
+        "chars_per_s": round(chars / trained["elapsed_s"]),
+        "train_loss_end": trained["loss"],
+        "val_loss_nats": json.loads(scored.stdout)["loss_nats"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--rows", nargs="*", default=list(ROWS), help="names from ROWS")
+    parser.add_argument("--work", default="benchmarks/lm_cpu/out/ablation")
+    parser.add_argument("--out", required=True, help="JSON file to write")
+    args = parser.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    results = []
+    names = list(args.rows)
+    for i in range(0, len(names), args.parallel):
+        group = [
+            (n, ROWS[n], *train_and_score(n, ROWS[n], args.minutes, work, args.threads))
+            for n in names[i : i + args.parallel]
+        ]
+        for name, flags, proc, run_dir in group:
+            if proc.wait() != 0:
+                sys.exit(f"row {name!r} failed")
+            results.append(result_of(name, flags, run_dir))
+            print(json.dumps(results[-1]), flush=True)
+    machine = {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+    summary = {
+        "machine": machine,
+        "minutes": args.minutes,
+        "threads_per_row": args.threads,
+        "rows_at_once": args.parallel,
+        "rows": results,
+    }
+    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
