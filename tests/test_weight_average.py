@@ -27,16 +27,18 @@ def text_file(tmp_path):
 
 def test_the_average_follows_the_formula_over_a_sequence_of_weights():
     model = nn.Linear(3, 2)
-    average = WeightAverage(model, decay=0.9)
+    average = WeightAverage(model, decay=0.5)
     expected = [p.detach().clone() for p in model.parameters()]
-    for step in range(5):
+    for step in range(14):
         with torch.no_grad():
             for p in model.parameters():
                 p.add_(torch.randn_like(p))
         average.update(model)
         for want, p in zip(expected, model.parameters(), strict=True):
-            # the first update copies (AveragedModel's rule), later ones blend
-            want.copy_(p if step == 0 else 0.9 * want + 0.1 * p)
+            # the first update copies (AveragedModel's rule), later ones blend with a
+            # decay that warms up: (1 + n) / (10 + n) after n updates, capped at 0.5
+            d = min(0.5, (1 + step) / (10 + step))
+            want.copy_(p if step == 0 else d * want + (1 - d) * p)
     for want, got in zip(expected, average.module.parameters(), strict=True):
         torch.testing.assert_close(got, want)
 

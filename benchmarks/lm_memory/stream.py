@@ -82,7 +82,7 @@ def read_batches(file: str, steps: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", required=True, help="the 1 GB text file (run.sh builds it)")
+    parser.add_argument("--file", help="the 1 GB text file (run.sh builds it)")
     parser.add_argument("--chars", type=float, default=200e6, help="characters to stream")
     parser.add_argument("--train-minutes", type=float, default=3.0)
     parser.add_argument("--out", help="JSON file to write")
@@ -91,6 +91,8 @@ def main() -> None:
     if args.read_batches:
         read_batches(args.read_batches[0], int(args.read_batches[1]))
         return
+    if not (args.file and args.out):
+        parser.error("--file and --out are required")
     work = Path(tempfile.mkdtemp(prefix="rnnlab_stream_"))
     env = dict(os.environ, RNNLAB_CACHE=str(work / "cache"))
     base = ["rnnlab", "lm", "train", "--data", args.file, "--quiet"]

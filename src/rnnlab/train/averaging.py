@@ -14,18 +14,29 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 
 from rnnlab import checkpoint as ckpt
 
 AVERAGE_WEIGHTS = ckpt.AVERAGE_WEIGHTS
 
 
+def decay_at(decay: float, averaged: int) -> float:
+    """The decay after `averaged` updates: short of `decay` early on, so that the average
+    of a short run is not still mostly its random initialisation ((1 + n) / (10 + n), the
+    warm-up of TensorFlow's ExponentialMovingAverage)."""
+    return min(decay, (1 + averaged) / (10 + averaged))
+
+
 class WeightAverage:
     def __init__(self, model: nn.Module, decay: float) -> None:
         # A copy of the model (tied weights stay tied: deepcopy keeps shared tensors shared)
-        # whose parameters follow the model's: avg <- decay * avg + (1 - decay) * new.
-        self.averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
+        # whose parameters follow the model's: avg <- d * avg + (1 - d) * new.
+        def blend(averaged: list, current: list, count: torch.Tensor) -> None:
+            weight = 1 - decay_at(decay, int(count))
+            torch._foreach_lerp_(averaged, current, weight)
+
+        self.averaged = AveragedModel(model, multi_avg_fn=blend)
         self.module = self.averaged.module
 
     @torch.no_grad()
