@@ -103,7 +103,9 @@ def main() -> None:
     minutes = ["--max-time", str(args.train_minutes), "--eval-every", "100000"]
     train = sampled([*base, *minutes, "--out", str(work / "run")], env)
     trained = [r for r in read_metrics(work / "run" / "metrics.jsonl") if r.get("split") == "train"]
-    train |= {"steps": trained[-1]["step"], "chars_streamed": trained[-1]["step"] * 64 * 50}
+    config = json.loads((work / "run" / "config.json").read_text())
+    per_step = config["train"]["batch_size"] * config["data"]["seq_len"]
+    train |= {"steps": trained[-1]["step"], "chars_streamed": trained[-1]["step"] * per_step}
     result = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "file_bytes": os.path.getsize(args.file),
