@@ -8,6 +8,7 @@ how (`Cipher.random_key`); today:
     affine                      A coprime to m, B in 0 … m-1
     substitution                a uniform random permutation of the alphabet
     vigenere, beaufort, autokey a word of uniform length in --key-length LO-HI, letters uniform
+    enigma                      a start position (three letters); the machine is --key's
 
 Held-out keys: a key is held out when a stable hash of (family, alphabet, canonical key)
 falls in the first HELD_OUT_BUCKETS of HASH_BUCKETS (about 1 key in 10). Training redraws
@@ -67,12 +68,20 @@ class KeySpace:
     family: str
     alphabet: str
     key_length: tuple[int, int] = (3, 12)  # word families only
+    # the settings every message shares (fixed_settings families: the Enigma's machine)
+    fixed: str | None = None
 
     def __post_init__(self) -> None:
         if random_key_class(self.family) is None:
             raise UserError(
                 f"--key-mode given/unknown needs random keys, which {self.family} does not have "
                 f"here; it works with {', '.join(random_key_families())}"
+            )
+        if self.family_class.fixed_settings:
+            self.cipher(self.draw(np.random.default_rng(0)))  # a bad machine fails now
+        elif self.fixed is not None:
+            raise UserError(
+                f"--key-mode given/unknown draws a random {self.family} key per message; drop --key"
             )
 
     @property
@@ -116,10 +125,16 @@ class KeySpace:
         ).digest()
         return int.from_bytes(digest, "big") % HASH_BUCKETS < HELD_OUT_BUCKETS
 
+    def cipher(self, key: str) -> Cipher:
+        """The cipher of one message's key (with the fixed settings, where they apply)."""
+        if self.family_class.fixed_settings:
+            key = self.family_class.message_key(self.fixed, key)
+        return get_cipher(self.family, key=key, alphabet=self.alphabet)
+
     def draw_cipher(self, rng: np.random.Generator, held_out: bool) -> Cipher:
         """A cipher under a random key from the training part (or the held-out part)."""
         while True:
-            cipher = get_cipher(self.family, key=self.draw(rng), alphabet=self.alphabet)
+            cipher = self.cipher(self.draw(rng))
             if not self.holds_out or self.is_held_out(str(cipher.key)) == held_out:
                 return cipher
 
