@@ -22,6 +22,7 @@ training also draws, and reports `held_out_keys: false`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -127,9 +128,7 @@ class KeySpace:
 
     def cipher(self, key: str) -> Cipher:
         """The cipher of one message's key (with the fixed settings, where they apply)."""
-        if self.family_class.fixed_settings:
-            key = self.family_class.message_key(self.fixed, key)
-        return get_cipher(self.family, key=key, alphabet=self.alphabet)
+        return _cipher(self, key)
 
     def draw_cipher(self, rng: np.random.Generator, held_out: bool) -> Cipher:
         """A cipher under a random key from the training part (or the held-out part)."""
@@ -137,6 +136,15 @@ class KeySpace:
             cipher = self.cipher(self.draw(rng))
             if not self.holds_out or self.is_held_out(str(cipher.key)) == held_out:
                 return cipher
+
+
+@functools.lru_cache(maxsize=2**15)
+def _cipher(space: KeySpace, key: str) -> Cipher:
+    # Cached: building a cipher (parsing its key, its tables) costs more than encrypting a
+    # short message, and a small key space (the Enigma's 17,576 starts) repeats keys.
+    if space.family_class.fixed_settings:
+        key = space.family_class.message_key(space.fixed, key)
+    return get_cipher(space.family, key=key, alphabet=space.alphabet)
 
 
 def key_symbols(cipher: Cipher) -> list[int]:
