@@ -52,6 +52,10 @@ from rnnlab.models.base import (
 from rnnlab.models.registry import register
 
 START_SCALE = 4.0  # start logits: a key letter's own position starts near certain
+# The table's logits are this times its parameters: under Adam (whose steps are about the
+# learning rate whatever the gradient) a cell seen once then moves by a few units of logit,
+# not by a few hundredths; each of the 17,576 x 26 cells is seen only now and then.
+TABLE_SCALE = 10.0
 TOP = 2  # values of each counter mixed in training (the cells they make: TOP ** counters)
 SIZES = ("in_vocab_size", "out_vocab_size", "key_vocab_size", "max_key_len")
 
@@ -159,7 +163,9 @@ class RotorDecipherer(DecipherModel):
             else:
                 cells = (cells[..., :, None] + v[..., None, :]).flatten(-2)
                 weights = (weights[..., :, None] * w[..., None, :]).flatten(-2)
-        logp = self.table[cells, inputs[..., None]].log_softmax(-1)  # (B, T, cells, out)
+        logp = (TABLE_SCALE * self.table[cells, inputs[..., None]]).log_softmax(
+            -1
+        )  # (B, T, cells, out)
         mixed = torch.logsumexp(logp + weights.clamp(min=1e-12).log()[..., None], dim=-2)
         return mixed, state
 
