@@ -1,32 +1,35 @@
-"""RotorDecipherer: learned position counters driving learned position-indexed tables
+"""RotorDecipherer: learned position counters that index a learned table
 (`--key-mode given --arch rotor`), for ciphers like the Enigma whose mapping at each
-character is a composition of parts that each depend on a moving position.
+character depends on positions that move as the message goes on.
 
 The model is handed each message's key (for the Enigma: its three start letters) and reads
 it once. Nothing in it is the machine: no wiring, notch or stepping rule is given, only a
 shape for what it learns.
 
-    key symbols k_1 … k_n  --learned logits-->  counters p_1 … p_C (each soft over P
-                                                positions; C = n unless set)
-    each character:  g_c = sigmoid(W [p_1 … p_C] + b)      when does counter c advance?
+    key symbols k_1 … k_n  --learned logits-->  counters p_1 … p_C (each a distribution
+                                                over P positions; C = n unless set)
+    each character:  g_c = sigmoid(W [p_1 … p_C] + b)      does counter c advance?
                      p_c <- (1 - g_c) p_c + g_c roll(p_c, 1)  (before the character,
                                                              as the machine steps)
-    ciphertext x  --embed-->  v
-                  v <- T_c[p_c] v      for c = 1 … C      (T_c: P learned W x W tables,
-                  v <- U v                                  mixed by the counter's weights)
-                  v <- T_c[p_c]^T v    for c = C … 1
-                  logits = head(v)
+    ciphertext x     p(y) = sum over the counters' likely joint values (a_1 … a_C) of
+                            prod_c p_c(a_c) * softmax(table[a_1 … a_C, x])[y]
 
 The gates are the network's own: it learns which positions of which counters make which
 counter advance (the Enigma's notches and double step are one answer among the many this
-form can hold). The tables are tied on the way back (the current of a rotor machine
-crosses each rotor twice), and initialised orthogonal so that the product of 2C+1 of them
-starts neither vanishing nor exploding.
+form can hold). The table has a row of logits for every joint value of the counters and
+every input symbol (26^3 x 26 x 26 for the Enigma): with start positions drawn at random,
+every joint value occurs in training, so the table can be filled in, and what carries the
+model past the training length is the counters. Training mixes each counter's TOP most
+likely values (TOP^C cells per character), so that the gates and the start logits get
+gradients from which cell explains the character best.
 
-Training keeps the counters soft, so that the gates and start logits get gradients. In use
-(`hard_decode`) every counter is rounded to its most likely position and every gate to 0 or
-1 after each step: a trained model then keeps its count exactly however long the text,
-instead of letting a gate of 0.999 blur the count over thousands of characters.
+A length curriculum (`--curriculum`) is what makes this learnable: on 1-letter messages
+each table cell is tied to one start, and on 2, 4, … letters advancing the counters is what
+lets the cells already learned explain the later letters.
+
+In use (`hard_decode`) every counter is rounded to its most likely position and every gate
+to 0 or 1 after each step: a trained model then keeps its count exactly however long the
+text, instead of letting a gate of 0.999 blur the count over thousands of characters.
 """
 
 from __future__ import annotations
@@ -69,13 +72,10 @@ class RotorModelConfig(DecipherConfig):
     max_key_len: int = 0  # key symbols the model reads
     counters: int = 0  # 0: one per key symbol
     positions: int = 26  # values each counter takes
-    width: int = 0  # wires through the tables; 0: the input vocabulary's size
     hard_decode: bool = True  # round counters and gates in use (see the module doc)
 
     def __post_init__(self) -> None:
-        check_at_least_one(
-            self, (*SIZES, "counters", "positions", "width"), (*SIZES, "counters", "width")
-        )
+        check_at_least_one(self, (*SIZES, "counters", "positions"), (*SIZES, "counters"))
 
     def sized_for(self, in_vocab: int, out_vocab: int, key_space=None) -> None:
         super().sized_for(in_vocab, out_vocab)
@@ -107,7 +107,9 @@ class RotorDecipherer(DecipherModel):
         self.start = nn.Parameter(start)
         self.gate = nn.Linear(n * p, n)
         nn.init.zeros_(self.gate.weight)
-        nn.init.zeros_(self.gate.bias)  # every counter starts undecided: advance half the time
+        # every counter starts undecided (advancing half the time); starting them still
+        # (bias -3) was tried: they then never learned to advance
+        nn.init.zeros_(self.gate.bias)
         # one learned table per joint value of the counters: input symbol -> output logits
         self.table = nn.Parameter(torch.zeros(p**n, c.in_vocab_size, c.out_vocab_size))
         self.register_buffer("radix", p ** torch.arange(n - 1, -1, -1), persistent=False)
