@@ -27,6 +27,11 @@ def tiny_config(architecture: str, pooling: str = "attention"):
     cls = model_class(architecture, "lm" if architecture == "charlm" else "decipher")
     if architecture == "charlm":
         return cls.config_class(vocab_size=7, embedding=8, hidden=8, layers=2)
+    if architecture == "rotor":  # start positions of a machine: 3 key letters
+        config = cls.config_class(positions=4)
+        space = KeySpace("enigma", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        config.sized_for(26, 26, space)
+        return config, space
     small = {"embedding": 4, "hidden": 8}
     if architecture == "twopass":
         small |= {"reader_hidden": 8, "attention": 4, "pooling": pooling}
@@ -118,12 +123,16 @@ def test_every_registered_model_is_a_task_model_with_its_config():
         ({"key_mode": "given", "cipher": "vigenere"}, "keyed", 256),
         ({"cipher": "autokey", "key": "KEY", "feedback": 8}, "feedback", 256),
         ({"key_mode": "unknown", "two_pass": True, "hidden": 64}, "twopass", 256),
+        ({"key_mode": "given", "cipher": "enigma"}, "rotor", None),
+        ({"key_mode": "given", "cipher": "enigma", "arch": "keyed"}, "keyed", 256),
     ],
 )
 def test_build_run_picks_the_model_and_its_defaults(options, architecture, hidden):
     run = decipher.build_run(decipher.DecipherOptions(**options))
     assert run.architecture == architecture
-    assert run.model.hidden == hidden  # the two-pass --hidden is its reader's width
+    assert (
+        getattr(run.model, "hidden", None) == hidden
+    )  # the two-pass --hidden is its reader's width
     assert run.data.seq_len == 32 and run.train.steps == 300
 
 

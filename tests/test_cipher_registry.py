@@ -24,6 +24,8 @@ ALPHABETS = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ABCDEFGHIJKLMNOPQRSTUVWXYZ-", "ABCDE
 @pytest.mark.parametrize("name", random_key_families())
 @pytest.mark.parametrize("alphabet", ALPHABETS)
 def test_random_keys_build_ciphers_and_read_back_from_their_symbols(name, alphabet):
+    if name == "enigma" and alphabet != "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        pytest.skip("the Enigma works over A-Z only")
     space = KeySpace(name, alphabet, (2, 5))
     assert space.size > 0
     assert math.isclose(cipher_class(name).key_nats(len(alphabet), (2, 5)), math.log(space.size))

@@ -118,7 +118,7 @@ def test_bad_pairs_file_exits_2_and_writes_no_checkpoint(tmp_path, capsys, conte
         (["decipher", "train", "--model", "transformer"], "invalid choice: 'transformer'"),
         (["decipher", "train", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
         (["decipher", "train", "--key-mode", "unknown", "--key", "3"], "drop --key"),
-        (["decipher", "train", "--key-mode", "given", "--cipher", "enigma"], "random keys"),
+        (["decipher", "train", "--key-mode", "given", "--cipher", "atbash"], "random keys"),
         (["decipher", "train", "--key-length", "3-5"], "--key-length is for"),
         (["decipher", "train", "--key-mode", "given", "--key-length", "9-3"], "low to high"),
         (["decipher", "train", "--resume"], "--resume needs --out"),

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rnnlab.ciphers.alphabet import Alphabet
+from rnnlab.errors import UserError
 
 
 class Cipher(ABC):
@@ -37,6 +38,10 @@ class Cipher(ABC):
     # symbols; such a family implements random_key, key_count, key_symbol_range,
     # key_symbols and key_from_symbols.
     random_keys: ClassVar[bool] = False
+    # `fixed_settings`: under --key-mode given/unknown the run's --key fixes every setting
+    # but the one a message draws (the Enigma's machine, its start position drawn per
+    # message); such a family also implements message_key.
+    fixed_settings: ClassVar[bool] = False
     # The key is a word of any length (--key-length LO-HI applies), not a fixed-size key.
     key_is_word: ClassVar[bool] = False
     # The shortest ciphertext, in letters, the family's classical attack needs: fewer and
@@ -73,6 +78,11 @@ class Cipher(ABC):
     def key_from_symbols(cls, alphabet: str, symbols: list[int]) -> str:
         """The inverse of `key_symbols`: symbols as the family's --key syntax."""
         raise NotImplementedError(f"{cls.name} keys are not read as symbols")
+
+    @classmethod
+    def message_key(cls, fixed: str | None, key: str) -> str:
+        """The full key of a message drawn under `fixed` settings (fixed_settings only)."""
+        raise UserError(f"{cls.name} has no settings that stay fixed while keys are drawn")
 
     def __init__(self, alphabet: Alphabet) -> None:
         self.alphabet = alphabet

@@ -5,6 +5,10 @@ Key syntax (every part optional; defaults shown):
 
     rotors=I,II,III reflector=B rings=AAA start=AAA plugboard=AV,BS,CG
 
+A bare three-letter part is the start position (`ADU` is `start=ADU`). Under --key-mode
+given the run's --key names the machine (no start) and each message draws its own start
+position, which is the key the model is handed and `decipher run --key ADU` takes.
+
 Each key press first steps the rotors, then sends the current through the plugboard, the
 rotors right to left, the reflector, the rotors left to right and the plugboard again.
 Stepping: the right rotor always steps; a rotor at its notch steps the one to its left;
@@ -15,7 +19,9 @@ double step, which makes the middle rotor advance on two consecutive key presses
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from rnnlab.ciphers.alphabet import LATIN, Alphabet
 from rnnlab.ciphers.base import Cipher
@@ -40,6 +46,11 @@ def _index(ch: str) -> int:
     return ord(ch) - ord("A")
 
 
+def is_start(text: str) -> bool:
+    """Three letters: a start position."""
+    return len(text) == 3 and all(c in LATIN for c in text.upper())
+
+
 @dataclass(frozen=True)
 class EnigmaSettings:
     rotors: tuple[str, str, str] = ("I", "II", "III")  # left, middle, right
@@ -54,6 +65,8 @@ class EnigmaSettings:
             return cls()
         fields: dict[str, str] = {}
         for part in str(key).split():
+            if is_start(part):
+                part = f"start={part}"
             name, sep, value = part.partition("=")
             name = name.lower()
             if not sep or name not in ("rotors", "reflector", "rings", "start", "plugboard"):
@@ -111,6 +124,8 @@ class Enigma(Cipher):
     name = "enigma"
     summary = "Enigma I / M3, key 'rotors=I,II,III reflector=B rings=AAA start=AAA plugboard=AV'"
     default_alphabet = LATIN
+    random_keys = True  # the start position: a machine's settings stay fixed
+    fixed_settings = True
 
     def __init__(self, key=None, alphabet: Alphabet | None = None) -> None:
         if alphabet is not None and alphabet.chars != LATIN:
@@ -130,6 +145,37 @@ class Enigma(Cipher):
     @property
     def key(self) -> str:
         return str(self.settings)
+
+    # -- random start positions (--key-mode given): the key a model reads is the start --
+
+    @classmethod
+    def random_key(cls, rng: np.random.Generator, alphabet: str, key_length) -> str:
+        return "".join(LATIN[i] for i in rng.integers(0, 26, size=3))
+
+    @classmethod
+    def key_count(cls, m: int, key_length) -> int:
+        return 26**3
+
+    @classmethod
+    def key_symbol_range(cls, m: int, key_length) -> tuple[int, int]:
+        return 3, 3
+
+    def key_symbols(self) -> list[int]:
+        return [_index(c) for c in self.settings.start]
+
+    @classmethod
+    def key_from_symbols(cls, alphabet: str, symbols: list[int]) -> str:
+        return "".join(LATIN[s] for s in symbols)
+
+    @classmethod
+    def message_key(cls, fixed: str | None, key: str) -> str:
+        if not is_start(str(key)):
+            raise UserError(f"an enigma start position is three letters like ADU, got {key!r}")
+        if fixed is not None and any(
+            p.lower().startswith("start=") or is_start(p) for p in str(fixed).split()
+        ):
+            raise UserError("each message draws its own start position: drop start= from --key")
+        return str(replace(EnigmaSettings.parse(fixed), start=str(key).upper()))
 
     def _run(self, indices: Sequence[int]) -> list[int]:
         positions = [_index(c) for c in self.settings.start]  # left, middle, right

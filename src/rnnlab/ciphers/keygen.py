@@ -8,6 +8,7 @@ how (`Cipher.random_key`); today:
     affine                      A coprime to m, B in 0 … m-1
     substitution                a uniform random permutation of the alphabet
     vigenere, beaufort, autokey a word of uniform length in --key-length LO-HI, letters uniform
+    enigma                      a start position (three letters); the machine is --key's
 
 Held-out keys: a key is held out when a stable hash of (family, alphabet, canonical key)
 falls in the first HELD_OUT_BUCKETS of HASH_BUCKETS (about 1 key in 10). Training redraws
@@ -21,6 +22,7 @@ training also draws, and reports `held_out_keys: false`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -67,12 +69,20 @@ class KeySpace:
     family: str
     alphabet: str
     key_length: tuple[int, int] = (3, 12)  # word families only
+    # the settings every message shares (fixed_settings families: the Enigma's machine)
+    fixed: str | None = None
 
     def __post_init__(self) -> None:
         if random_key_class(self.family) is None:
             raise UserError(
                 f"--key-mode given/unknown needs random keys, which {self.family} does not have "
                 f"here; it works with {', '.join(random_key_families())}"
+            )
+        if self.family_class.fixed_settings:
+            self.cipher(self.draw(np.random.default_rng(0)))  # a bad machine fails now
+        elif self.fixed is not None:
+            raise UserError(
+                f"--key-mode given/unknown draws a random {self.family} key per message; drop --key"
             )
 
     @property
@@ -116,12 +126,25 @@ class KeySpace:
         ).digest()
         return int.from_bytes(digest, "big") % HASH_BUCKETS < HELD_OUT_BUCKETS
 
+    def cipher(self, key: str) -> Cipher:
+        """The cipher of one message's key (with the fixed settings, where they apply)."""
+        return _cipher(self, key)
+
     def draw_cipher(self, rng: np.random.Generator, held_out: bool) -> Cipher:
         """A cipher under a random key from the training part (or the held-out part)."""
         while True:
-            cipher = get_cipher(self.family, key=self.draw(rng), alphabet=self.alphabet)
+            cipher = self.cipher(self.draw(rng))
             if not self.holds_out or self.is_held_out(str(cipher.key)) == held_out:
                 return cipher
+
+
+@functools.lru_cache(maxsize=2**15)
+def _cipher(space: KeySpace, key: str) -> Cipher:
+    # Cached: building a cipher (parsing its key, its tables) costs more than encrypting a
+    # short message, and a small key space (the Enigma's 17,576 starts) repeats keys.
+    if space.family_class.fixed_settings:
+        key = space.family_class.message_key(space.fixed, key)
+    return get_cipher(space.family, key=key, alphabet=space.alphabet)
 
 
 def key_symbols(cipher: Cipher) -> list[int]:

@@ -154,6 +154,21 @@ def add_parser(commands) -> None:
         "into the LSTM; without it the model must count positions and drifts on long texts",
     )
     t.add_argument(
+        "--arch",
+        default=None,
+        choices=["keyed", "rotor"],
+        help="given mode: keyed (an LSTM that attends over the key; the default) or rotor "
+        "(learned counters that drive learned tables; the default for enigma)",
+    )
+    t.add_argument(
+        "--curriculum",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="given/unknown: train STEPS steps on messages of 1 character, then 2, 4, … up "
+        "to --seq-len, with as many characters per step (0: --seq-len from the start)",
+    )
+    t.add_argument(
         "--two-pass",
         action="store_true",
         help="unknown mode: a first pass names each message's key (trained on the keys the "
@@ -214,6 +229,14 @@ def add_parser(commands) -> None:
     t.add_argument("--dropout", type=float, default=0.0, help="dropout between layers")
     t.add_argument("--seq-len", type=int, default=32, help="message length in training")
     t.add_argument("--steps", type=int, default=300, help="optimiser steps")
+    t.add_argument(
+        "--max-time",
+        type=float,
+        default=None,
+        metavar="MIN",
+        help="stop after MIN minutes of training (not counting evaluation) if --steps "
+        "has not stopped it first",
+    )
     t.add_argument("--batch-size", type=int, default=64, help="messages per step")
     t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     t.add_argument("--grad-clip", type=float, default=1.0, help="max gradient norm (0: off)")

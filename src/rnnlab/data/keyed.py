@@ -78,6 +78,7 @@ class KeyedStream:
         self.batch_size = batch_size
         self.seed = seed
         self.uniform = False  # also hand out each batch's keys over uniform plaintext
+        self.curriculum = 0  # steps at each length 1, 2, 4, … before seq_len (0: none)
         self.val = fresh_keyed_messages(space, plaintext, val_examples, seq_len, seed, STREAM_VAL)
 
     @property
@@ -90,5 +91,9 @@ class KeyedStream:
 
     def train_batch(self, step: int) -> Batch:
         rng = np.random.default_rng([self.seed, STREAM_TRAIN, step])
-        plain = self.plaintext.messages(rng, self.batch_size, self.seq_len, TRAIN)
+        length, rows = self.seq_len, self.batch_size
+        if self.curriculum:  # shorter messages first, as many characters per step
+            length = min(self.seq_len, 2 ** (step // self.curriculum))
+            rows = self.batch_size * self.seq_len // length
+        plain = self.plaintext.messages(rng, rows, length, TRAIN)
         return keyed_messages(self.space, plain, rng, held_out=False, uniform=self.uniform)

@@ -159,7 +159,9 @@ def build_source(data, batch_size: int, seed: int) -> Source:
     if data.key_mode != "fixed":
         space = data.key_space()
         plaintext = plaintext_source(data.plaintext, space_alphabet(space))
-        return KeyedStream(space, plaintext, data.seq_len, batch_size, seed, data.val_examples)
+        stream = KeyedStream(space, plaintext, data.seq_len, batch_size, seed, data.val_examples)
+        stream.curriculum = data.curriculum
+        return stream
     cipher = get_cipher(data.cipher, key=data.key, alphabet=data.alphabet)
     plaintext = plaintext_source(data.plaintext, cipher.alphabet)
     return CipherStream(cipher, data.seq_len, batch_size, seed, data.val_examples, plaintext)
@@ -280,8 +282,7 @@ def key_tensors(
         return None, None
     if key is None:
         raise UserError(f"this model decrypts under a key you give: pass --key ({space.family})")
-    cipher = get_cipher(space.family, key=key, alphabet=space.alphabet)
-    symbols = key_symbols(cipher)
+    symbols = key_symbols(space.cipher(key))
     limit = loaded.model.config.max_key_len
     if len(symbols) > limit:
         raise UserError(f"key {key!r} has {len(symbols)} symbols; this model reads at most {limit}")

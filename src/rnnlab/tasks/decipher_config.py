@@ -18,6 +18,7 @@ from rnnlab.models.base import DecipherConfig
 from rnnlab.models.feedback import FeedbackModelConfig
 from rnnlab.models.keyed import KeyedModelConfig
 from rnnlab.models.registry import model_class
+from rnnlab.models.rotor import RotorModelConfig
 from rnnlab.models.tagger import TaggerConfig
 from rnnlab.models.twopass import TwoPassModelConfig
 from rnnlab.train import TrainConfig
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 TASK = "decipher"
+# What --arch chooses among under --key-mode given (None: rotor for enigma, else keyed).
+GIVEN_ARCHS = ("keyed", "rotor")
 
 
 # `decipher train` with no options is the seed task: caesar, key 13, over A-Z plus '-'.
@@ -54,6 +57,9 @@ class DecipherDataConfig:
     seq_len: int = 32
     val_examples: int = 1000
     key_length: str | None = None  # given/unknown word keys: "LO-HI" symbols (default 3-12)
+    # given/unknown: train on messages of 1, 2, 4, … up to seq_len characters, this many
+    # steps at each length (the batch grows to keep characters per step); 0: seq_len only
+    curriculum: int = 0
 
     def __post_init__(self) -> None:
         if self.alphabet is None and self.cipher == SEED_CIPHER and self.pairs is None:
@@ -63,13 +69,17 @@ class DecipherDataConfig:
         if self.key_mode != "fixed":
             if self.pairs is not None:
                 raise UserError(f"--key-mode {self.key_mode} draws keys; it cannot use --pairs")
-            if self.key is not None:
+            if self.key is not None and not cipher_class(self.cipher).fixed_settings:
                 raise UserError(
                     f"--key-mode {self.key_mode} draws a random key per message; drop --key"
                 )
             self.key_space()  # refuse a family without random keys now, not mid-training
         elif self.key_length is not None:
             raise UserError("--key-length is for --key-mode given/unknown (random keys)")
+        elif self.curriculum:
+            raise UserError("--curriculum is for --key-mode given/unknown (random keys)")
+        if self.curriculum < 0:
+            raise UserError("--curriculum must be 0 or more steps")
         if self.key_length is not None:
             parse_key_length(self.key_length)
         if self.seq_len < 1:
@@ -80,7 +90,8 @@ class DecipherDataConfig:
     def key_space(self) -> KeySpace:
         cls = cipher_class(self.cipher)
         alphabet = self.alphabet if self.alphabet is not None else cls.default_alphabet
-        return KeySpace(self.cipher, alphabet, parse_key_length(self.key_length))
+        key = None if self.key is None else str(self.key)
+        return KeySpace(self.cipher, alphabet, parse_key_length(self.key_length), key)
 
 
 @dataclass
@@ -94,11 +105,11 @@ class DecipherRun:
         return self.model.architecture
 
     def __post_init__(self) -> None:
-        keyed = self.architecture == "keyed"
+        keyed = model_class(self.architecture, TASK).needs_keys
         if keyed != (self.data.key_mode == "given"):
             raise UserError(
-                "--key-mode given trains the keyed model (the key as a second input), and "
-                "the keyed model needs --key-mode given"
+                "--key-mode given trains a model that reads the key as a second input "
+                f"({', '.join(GIVEN_ARCHS)}), and those need --key-mode given"
             )
         if self.architecture == "twopass" and self.data.key_mode != "unknown":
             raise UserError("--two-pass infers each message's key: it needs --key-mode unknown")
@@ -152,11 +163,13 @@ class DecipherOptions:
     pairs: str | None = None
     seq_len: int = 32
     val_examples: int = 1000
+    curriculum: int = 0
     # the model: a tagger unless one of the next four asks for another kind
     two_pass: bool = False
     key_pooling: str = "attention"
     feed_location: bool | None = None  # None: on for given keys, decided by key length
     feedback: int = 0
+    arch: str | None = None  # given mode: keyed or rotor (None: rotor for enigma, else keyed)
     model: str = "lstm"
     impl: str = "torch"
     embedding: int = 32
@@ -166,6 +179,7 @@ class DecipherOptions:
     dropout: float = 0.0
     # training
     steps: int = 300
+    max_time: float | None = None  # minutes; stops before --steps if it runs out first
     batch_size: int = 64
     lr: float = 3e-3
     grad_clip: float = 1.0
@@ -187,6 +201,8 @@ OPTION_FIELDS: dict[str, tuple[str, ...]] = {
     "feedback": ("window", "architecture"),
     "two_pass": ("architecture",),
     "key_mode": ("key_mode", "architecture"),
+    "arch": ("architecture",),
+    "max_time": ("max_time_min",),
 }
 
 
@@ -200,6 +216,7 @@ def build_run(options: DecipherOptions) -> DecipherRun:
     o = options
     train = TrainConfig(
         steps=o.steps,
+        max_time_min=o.max_time,
         batch_size=o.batch_size,
         lr=o.lr,
         grad_clip=o.grad_clip,
@@ -237,7 +254,14 @@ def model_config(o: DecipherOptions) -> DecipherConfig:
             raise UserError("--feedback is not available with --key-mode given")
     if o.feed_location is not None and o.key_mode != "given":
         raise UserError("--feed-location is for --key-mode given and --two-pass")
+    if o.arch is not None and (o.key_mode != "given" or o.arch not in GIVEN_ARCHS):
+        raise UserError(f"--arch is for --key-mode given: one of {', '.join(GIVEN_ARCHS)}")
     hidden = o.hidden if o.hidden is not None else (256 if special else 128)
+    arch = o.arch or ("rotor" if o.cipher == "enigma" else "keyed")
+    if o.key_mode == "given" and arch == "rotor":
+        if o.hidden is not None or o.feed_location is not None or o.embedding != 32:
+            raise UserError("--arch rotor has no LSTM: drop --hidden, --embedding, --feed-location")
+        return RotorModelConfig()
     if o.key_mode == "given":
         return KeyedModelConfig(
             embedding=o.embedding, hidden=hidden, feed_location=o.feed_location is not False
