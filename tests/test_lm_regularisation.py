@@ -80,3 +80,20 @@ def test_the_loop_cells_train_carry_state_and_generate_through_the_lm(model):
     stepped, step_state = lm.step(IDS[:, 0], None)  # generation's one-step path
     torch.testing.assert_close(stepped, logits[:, 0])
     assert len(step_state) == 2 and step_state[0].shape == (2, 3, 8)
+
+
+@pytest.mark.gpu
+def test_weight_drop_runs_on_cudnn():
+    """cuDNN's fused LSTM takes the masked matrices in place of its own, as oneDNN does."""
+    lm = make(weight_drop=0.5).cuda().train()
+    plain = make().cuda().train()
+    torch.manual_seed(5)
+    logits, _ = lm(IDS.cuda())
+    torch.manual_seed(5)
+    with torch.no_grad():
+        for name, weight in plain.rnn.named_parameters():
+            if name.startswith("weight_hh"):
+                weight.copy_(F.dropout(weight, 0.5, training=True))
+    torch.testing.assert_close(logits, plain(IDS.cuda())[0], rtol=1e-4, atol=1e-4)
+    logits.sum().backward()
+    assert lm.rnn.weight_hh_l0.grad.abs().sum() > 0
