@@ -32,8 +32,7 @@ def summary(run: Path) -> dict:
         "seq_len": config["data"]["seq_len"],
         "threads": 1,
         "val_curve": [
-            {"step": r["step"], "chars": r["step"] * per_step, "val_loss": r["loss"]}
-            for r in evals
+            {"step": r["step"], "chars": r["step"] * per_step, "val_loss": r["loss"]} for r in evals
         ],
         "train_loss_end": last_train["loss"],
     }
