@@ -18,8 +18,6 @@ from torch.optim.swa_utils import AveragedModel
 
 from rnnlab import checkpoint as ckpt
 
-AVERAGE_WEIGHTS = ckpt.AVERAGE_WEIGHTS
-
 
 def decay_at(decay: float, averaged: int) -> float:
     """The decay after `averaged` updates: short of `decay` early on, so that the average
@@ -31,23 +29,28 @@ def decay_at(decay: float, averaged: int) -> float:
 class WeightAverage:
     def __init__(self, model: nn.Module, decay: float) -> None:
         # A copy of the model (tied weights stay tied: deepcopy keeps shared tensors shared)
-        # whose parameters follow the model's: avg <- d * avg + (1 - d) * new.
-        def blend(averaged: list, current: list, count: torch.Tensor) -> None:
-            weight = 1 - decay_at(decay, int(count))
-            torch._foreach_lerp_(averaged, current, weight)
+        # whose parameters follow the model's: avg <- d * avg + (1 - d) * new. The count of
+        # updates is kept here in Python: reading AveragedModel's count tensor would make
+        # every training step wait for the GPU.
+        self.updates = 0
+
+        def blend(averaged: list, current: list, _count: torch.Tensor) -> None:
+            torch._foreach_lerp_(averaged, current, 1 - decay_at(decay, self.updates))
 
         self.averaged = AveragedModel(model, multi_avg_fn=blend)
         self.module = self.averaged.module
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        self.averaged.update_parameters(model)
+        self.averaged.update_parameters(model)  # the first update copies, later ones blend
+        self.updates += 1
 
     def save(self, directory: Path, step: int) -> None:
-        ckpt.save_weights(directory, self.module, step, name=AVERAGE_WEIGHTS)
+        ckpt.save_weights(directory, self.module, step, name=ckpt.AVERAGE_WEIGHTS)
 
     def restore(self, directory: Path, step: int) -> None:
         """The average a checkpoint saved, or (a run that kept none) a fresh start."""
-        if (directory / AVERAGE_WEIGHTS).exists():
-            ckpt.load_weights(directory, self.module, name=AVERAGE_WEIGHTS)
-            self.averaged.n_averaged.fill_(max(step, 1))  # not the first update: no copy
+        if (directory / ckpt.AVERAGE_WEIGHTS).exists():
+            ckpt.load_weights(directory, self.module, name=ckpt.AVERAGE_WEIGHTS)
+            self.updates = max(step, 1)
+            self.averaged.n_averaged.fill_(self.updates)  # not the first update: no copy

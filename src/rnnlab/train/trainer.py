@@ -251,8 +251,6 @@ class Trainer:
                 f"{state.get('step')}) are from different saves; cannot resume exactly"
             )
         ckpt.load_weights(self.out_dir, self.model)
-        if self.average is not None:
-            self.average.restore(self.out_dir, int(state.get("step", 0)))
         try:
             self.optimizer.load_state_dict(state["optimizer"])
             if "scaler" in state:
@@ -269,6 +267,8 @@ class Trainer:
         except (KeyError, ValueError, RuntimeError, TypeError) as e:
             raise UserError(f"{self.out_dir}: trainer state does not fit this run ({e})") from None
         self.last_eval = dict(state.get("last_eval", {}))
+        if self.average is not None:
+            self.average.restore(self.out_dir, self.step)
         if self.ranks.main:
             self.metrics.truncate_after(self.step)
         self._saved()
