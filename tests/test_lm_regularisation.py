@@ -18,6 +18,17 @@ def make(model: str = "lstm", **kwargs) -> CharLM:
 IDS = torch.randint(0, 11, (3, 7), generator=torch.Generator().manual_seed(1))
 
 
+def masked_by_hand(lm: CharLM, seed: int) -> CharLM:
+    """`lm` with the DropConnect masks of a forward pass under `seed` applied to its own
+    recurrent matrices: what weight drop must compute, written out."""
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, weight in lm.rnn.named_parameters():
+            if name.startswith("weight_hh"):
+                weight.copy_(F.dropout(weight, 0.5, training=True))
+    return lm
+
+
 @pytest.mark.parametrize(
     "model, impl",
     [(m, i) for m in ("lstm", "gru") for i in ("torch", "scratch", "compiled")]
@@ -28,12 +39,7 @@ def test_weight_drop_runs_the_masked_recurrent_matrices_in_every_impl(model, imp
     torch.manual_seed(5)
     logits, _ = lm(IDS)
     # the same draws, applied by hand to a copy of the model without weight drop
-    plain = make(model, impl=impl).train()
-    torch.manual_seed(5)
-    with torch.no_grad():
-        for name, weight in plain.rnn.named_parameters():
-            if name.startswith("weight_hh"):
-                weight.copy_(F.dropout(weight, 0.5, training=True))
+    plain = masked_by_hand(make(model, impl=impl).train(), seed=5)
     expected, _ = plain(IDS)
     torch.testing.assert_close(logits, expected)
     # the gradient reaches the unmasked parameter, zero where the mask dropped a weight
@@ -86,14 +92,9 @@ def test_the_loop_cells_train_carry_state_and_generate_through_the_lm(model):
 def test_weight_drop_runs_on_cudnn():
     """cuDNN's fused LSTM takes the masked matrices in place of its own, as oneDNN does."""
     lm = make(weight_drop=0.5).cuda().train()
-    plain = make().cuda().train()
     torch.manual_seed(5)
     logits, _ = lm(IDS.cuda())
-    torch.manual_seed(5)
-    with torch.no_grad():
-        for name, weight in plain.rnn.named_parameters():
-            if name.startswith("weight_hh"):
-                weight.copy_(F.dropout(weight, 0.5, training=True))
+    plain = masked_by_hand(make().cuda().train(), seed=5)
     torch.testing.assert_close(logits, plain(IDS.cuda())[0], rtol=1e-4, atol=1e-4)
     logits.sum().backward()
     assert lm.rnn.weight_hh_l0.grad.abs().sum() > 0
