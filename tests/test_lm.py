@@ -56,6 +56,7 @@ def tiny_lm_run(data, steps=60, **overrides) -> lm.LMRun:
         eval_every=20,
         steps=steps,
         device="cpu",
+        precision="fp32",  # the preset's "auto" would differ between CPUs
     )
     settings.update(overrides)
     return lm.build_run("cpu", settings)

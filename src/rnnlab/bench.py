@@ -34,6 +34,8 @@ from torch import nn
 from rnnlab import nn as rnn
 from rnnlab.device import resolve_device
 from rnnlab.errors import UserError
+from rnnlab.train.precision import autocast as autocast_for
+from rnnlab.train.precision import resolve_precision
 
 MODELS = ("lstm", "gru", "elman")
 GATES = {"lstm": 4, "gru": 3, "elman": 1}
@@ -344,14 +346,10 @@ def run(
         if threads < 1:
             raise UserError(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
-    if precision != "fp32" and dev.type != "cuda":
-        raise UserError(f"--precision {precision} needs a CUDA device")
-    dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    precision = resolve_precision(precision, dev)
 
     def autocast():
-        if dtype is None:
-            return torch.autocast(dev.type, enabled=False)
-        return torch.autocast(dev.type, dtype=dtype)
+        return autocast_for(precision, dev)
 
     if quick:
         selected = [QUICK]

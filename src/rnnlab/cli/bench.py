@@ -6,6 +6,7 @@ import argparse
 import json
 
 from rnnlab.choices import BENCH_CASES, PRECISIONS
+from rnnlab.cli.common import PRECISION_HELP
 from rnnlab.errors import UserError
 
 
@@ -44,7 +45,7 @@ def add_parser(commands) -> None:
         "--precision",
         default="fp32",
         choices=list(PRECISIONS),
-        help="autocast precision (CUDA only)",
+        help=PRECISION_HELP + "; default fp32",
     )
     b.add_argument(
         "--no-train-path",

@@ -70,12 +70,19 @@ def positive_int_list(value: str) -> list[int]:
 # -- training runs --------------------------------------------------------------------
 
 
-def check_precision(precision: str | None, device: str) -> None:
-    """Reduced precision is CUDA autocast; on a CPU say so rather than ignore the flag."""
-    from rnnlab.device import resolve_device
+PRECISION_HELP = (
+    "autocast: auto (bf16 where the device multiplies it natively: CUDA, CPUs with AMX or "
+    "AVX512-BF16; else fp32), fp32, bf16, fp16 (CUDA only)"
+)
 
-    if precision in ("bf16", "fp16") and resolve_device(device).type != "cuda":
-        raise UserError(f"--precision {precision} needs a CUDA device; on a CPU train in fp32")
+
+def check_precision(precision: str | None, device: str) -> None:
+    """fp16 autocast is CUDA's; on a CPU say so before anything is written."""
+    from rnnlab.device import resolve_device
+    from rnnlab.train.precision import resolve_precision
+
+    if precision is not None:
+        resolve_precision(precision, resolve_device(device))
 
 
 def default_out_dir(base: str) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 from rnnlab.choices import IMPLS, KEY_MODES, POOLINGS, PRECISIONS, RNN_MODELS, SCHEDULES
 from rnnlab.cli.common import (
     IMPL_HELP,
+    PRECISION_HELP,
     add_cipher_args,
     add_run_args,
     check_precision,
@@ -215,7 +216,7 @@ def add_parser(commands) -> None:
         "--precision",
         default=None,
         choices=list(PRECISIONS),
-        help="autocast precision (CUDA only; default fp32)",
+        help=PRECISION_HELP + "; default fp32",
     )
     t.add_argument("--embedding", type=int, default=32, help="embedding size")
     t.add_argument(

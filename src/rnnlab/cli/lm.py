@@ -13,7 +13,13 @@ import tempfile
 from pathlib import Path
 
 from rnnlab.choices import IMPLS, LM_MODELS, LM_PRESETS, OPTIMIZERS, PRECISIONS, SCHEDULES
-from rnnlab.cli.common import IMPL_HELP, add_run_args, check_precision, resolve_out_dir
+from rnnlab.cli.common import (
+    IMPL_HELP,
+    PRECISION_HELP,
+    add_run_args,
+    check_precision,
+    resolve_out_dir,
+)
 
 # lm.build_run's setting names -> the flags (argparse names) that set them.
 SETTING_FLAGS = {
@@ -239,7 +245,7 @@ def add_parser(commands) -> None:
         "--precision",
         default=None,
         choices=list(PRECISIONS),
-        help="autocast precision (CUDA only; default: the preset's)",
+        help=PRECISION_HELP + "; default: the preset's",
     )
     add_run_args(t, seed_default=None, out_name="lm-NAME")
     t.set_defaults(func=cmd_lm_train)

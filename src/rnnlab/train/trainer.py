@@ -20,7 +20,6 @@ and the decisions to stop are taken once for all ranks.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -37,6 +36,7 @@ from rnnlab.errors import Interrupted, UserError
 from rnnlab.models.base import State, TaskModel, detach_state
 from rnnlab.train.averaging import WeightAverage
 from rnnlab.train.distributed import SINGLE, Ranks
+from rnnlab.train.precision import DTYPES, autocast, resolve_precision
 
 
 class TrainTask(Protocol):
@@ -76,7 +76,6 @@ class Callbacks:
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 @dataclass
@@ -96,7 +95,7 @@ class TrainConfig:
     log_every: int = 10
     patience: int = 0  # stop after this many evaluations without a better loss; 0: never
     keep_best: bool = False  # also save the best-evaluated weights as best.safetensors
-    precision: str = "fp32"  # fp32 | bf16 | fp16 (autocast; CUDA only)
+    precision: str = "fp32"  # auto | fp32 | bf16 | fp16 (autocast; train/precision.py)
     seed: int = 0
     device: str = "auto"
 
@@ -105,8 +104,8 @@ class TrainConfig:
             raise UserError(f"unknown optimizer {self.optimizer!r}; use {', '.join(OPTIMIZERS)}")
         if self.schedule not in ("constant", "cosine"):
             raise UserError(f"unknown schedule {self.schedule!r}; use constant or cosine")
-        if self.precision not in PRECISIONS:
-            raise UserError(f"unknown precision {self.precision!r}; use fp32, bf16 or fp16")
+        if self.precision != "auto" and self.precision not in DTYPES:
+            raise UserError(f"unknown precision {self.precision!r}; use auto, fp32, bf16 or fp16")
         for name in ("steps", "batch_size", "eval_every", "log_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
@@ -171,9 +170,9 @@ class Trainer:
         self.loss_of = ranks.wrap(model)  # model.loss, or its DDP wrapper
         self.average = WeightAverage(model, config.ema) if config.ema else None
         ranks.separate_rng(config.seed)
-        self.autocast_dtype = PRECISIONS[config.precision] if self.device.type == "cuda" else None
+        self.precision = resolve_precision(config.precision, self.device)
         # fp16 needs loss scaling to keep small gradients from flushing to zero; bf16 not.
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.autocast_dtype is torch.float16)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.precision == "fp16")
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -371,9 +370,7 @@ class Trainer:
         self.callbacks.on_step(self.step)
 
     def _autocast(self):
-        if self.autocast_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast("cuda", dtype=self.autocast_dtype)
+        return autocast(self.precision, self.device)
 
     def _evaluate(self) -> None:
         scored = self.model if self.average is None else self.average.module
