@@ -129,7 +129,7 @@ def main() -> None:
                     **({"partial": True} if len(rows) < len(seeds) else {}),
                 }
                 path.write_text(json.dumps(results, indent=2) + "\n")  # after each run
-    print(json.dumps({n: c["summary"] for n, c in results["cases"].items()}, indent=2))
+    print(json.dumps({n: c.get("summary") for n, c in results["cases"].items()}, indent=2))
 
 
 if __name__ == "__main__":
