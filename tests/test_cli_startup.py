@@ -88,7 +88,7 @@ def test_choice_names_match_the_torch_side_tables():
 
     assert tuple(RNN_CLASSES) == choices.RNN_MODELS
     assert tuple(trainer.OPTIMIZERS) == choices.OPTIMIZERS
-    assert ("auto", *precision.DTYPES) == choices.PRECISIONS
+    assert precision.NAMES == choices.PRECISIONS
     assert tuple(lm.PRESETS) == choices.LM_PRESETS
     assert tuple(bench.CASES) == choices.BENCH_CASES
 

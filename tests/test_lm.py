@@ -125,6 +125,17 @@ def test_training_lowers_validation_loss_below_the_unigram_entropy(text_file):
     assert result["loss"] < unigram_entropy(TEXT) - 0.5
 
 
+def test_a_bf16_cpu_run_learns_as_the_fp32_run_does(text_file):
+    losses = {}
+    for name in ("fp32", "bf16"):
+        run = tiny_lm_run(text_file, steps=120, precision=name)
+        _, result = lm.train(run, text_file.parent / name)
+        losses[name] = result["loss"]
+    assert losses["bf16"] < unigram_entropy(TEXT) - 0.5
+    # same seed, same batches: only the rounding of the products differs
+    assert abs(losses["bf16"] - losses["fp32"]) < 0.1, losses
+
+
 def test_tbptt_carries_state_between_batches(text_file, monkeypatch):
     """With state carried, the second batch's loss depends on the first batch's text."""
     corpus = load_corpus(text_file)

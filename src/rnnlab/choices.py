@@ -24,11 +24,11 @@ RNN_MODELS = ("lstm", "gru", "elman")
 # rnnlab.nn.LayerNormLSTM) that only run as rnnlab's own per-step loop.
 LM_MODELS = (*RNN_MODELS, "mogrifier", "lnlstm")
 
-# Training (the keys of train.trainer.OPTIMIZERS; "auto" and train.precision.DTYPES;
-# TrainConfig's schedules).
+# Training (the keys of train.trainer.OPTIMIZERS, train.precision.NAMES, TrainConfig's
+# schedules).
 OPTIMIZERS = ("adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "cosine")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # train/precision.py
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 # Starting points for `rnnlab lm train` (the keys of lm.PRESETS).
 LM_PRESETS = ("cpu", "cuda", "seed")

@@ -21,6 +21,12 @@ DTYPES: dict[str, torch.dtype | None] = {
     "bf16": torch.bfloat16,
     "fp16": torch.float16,
 }
+NAMES = ("auto", *DTYPES)  # what --precision and TrainConfig.precision accept
+
+
+def check_name(precision: str) -> None:
+    if precision not in NAMES:
+        raise UserError(f"unknown precision {precision!r}; use {', '.join(NAMES)}")
 
 
 def cpu_has_native_bf16() -> bool:
@@ -31,12 +37,11 @@ def cpu_has_native_bf16() -> bool:
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     """`auto` made concrete for `device`; an explicit choice checked against it."""
+    check_name(precision)
     if precision == "auto":
         if device.type == "cuda":
             return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
         return "bf16" if device.type == "cpu" and cpu_has_native_bf16() else "fp32"
-    if precision not in DTYPES:
-        raise UserError(f"unknown precision {precision!r}; use auto, fp32, bf16 or fp16")
     if precision == "fp16" and device.type != "cuda":
         raise UserError("--precision fp16 needs a CUDA device; on a CPU use bf16 or fp32")
     return precision

@@ -36,7 +36,8 @@ from rnnlab.errors import Interrupted, UserError
 from rnnlab.models.base import State, TaskModel, detach_state
 from rnnlab.train.averaging import WeightAverage
 from rnnlab.train.distributed import SINGLE, Ranks
-from rnnlab.train.precision import DTYPES, autocast, resolve_precision
+from rnnlab.train.precision import autocast, resolve_precision
+from rnnlab.train.precision import check_name as check_precision_name
 
 
 class TrainTask(Protocol):
@@ -104,8 +105,7 @@ class TrainConfig:
             raise UserError(f"unknown optimizer {self.optimizer!r}; use {', '.join(OPTIMIZERS)}")
         if self.schedule not in ("constant", "cosine"):
             raise UserError(f"unknown schedule {self.schedule!r}; use constant or cosine")
-        if self.precision != "auto" and self.precision not in DTYPES:
-            raise UserError(f"unknown precision {self.precision!r}; use auto, fp32, bf16 or fp16")
+        check_precision_name(self.precision)
         for name in ("steps", "batch_size", "eval_every", "log_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
