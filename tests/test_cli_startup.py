@@ -84,10 +84,10 @@ def test_a_user_mistake_is_still_one_line_without_torch(tmp_path):
 def test_choice_names_match_the_torch_side_tables():
     from rnnlab import bench, choices, lm
     from rnnlab.models.tagger import RNN_CLASSES
-    from rnnlab.train import precision, trainer
+    from rnnlab.train import optim, precision
 
     assert tuple(RNN_CLASSES) == choices.RNN_MODELS
-    assert tuple(trainer.OPTIMIZERS) == choices.OPTIMIZERS
+    assert tuple(optim.OPTIMIZERS) == choices.OPTIMIZERS
     assert precision.NAMES == choices.PRECISIONS
     assert tuple(lm.PRESETS) == choices.LM_PRESETS
     assert tuple(bench.CASES) == choices.BENCH_CASES

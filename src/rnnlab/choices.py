@@ -24,7 +24,7 @@ RNN_MODELS = ("lstm", "gru", "elman")
 # rnnlab.nn.LayerNormLSTM) that only run as rnnlab's own per-step loop.
 LM_MODELS = (*RNN_MODELS, "mogrifier", "lnlstm")
 
-# Training (the keys of train.trainer.OPTIMIZERS, train.precision.NAMES, TrainConfig's
+# Training (the keys of train.optim.OPTIMIZERS, train.precision.NAMES, TrainConfig's
 # schedules).
 OPTIMIZERS = ("adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "cosine")

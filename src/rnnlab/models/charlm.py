@@ -30,6 +30,7 @@ from rnnlab.models.base import (
 )
 from rnnlab.models.registry import register
 from rnnlab.nn import ElmanRNN
+from rnnlab.nn.dropout import Dropout
 
 State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 MODELS = LM_MODELS
@@ -108,7 +109,7 @@ class CharLM(TaskModel):
                 batch_first=True,
                 impl=config.impl,
             )
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)  # torch's, with a cheaper CPU mask
         self.head = nn.Linear(config.hidden, config.vocab_size)
         if config.tie_weights:
             self.head.weight = self.embed.weight

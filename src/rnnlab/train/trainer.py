@@ -36,6 +36,7 @@ from rnnlab.errors import Interrupted, UserError
 from rnnlab.models.base import State, TaskModel, detach_state
 from rnnlab.train.averaging import WeightAverage
 from rnnlab.train.distributed import SINGLE, Ranks
+from rnnlab.train.optim import OPTIMIZERS, make_optimizer
 from rnnlab.train.precision import autocast, resolve_precision
 from rnnlab.train.precision import check_name as check_precision_name
 
@@ -74,9 +75,6 @@ class Callbacks:
         `Interrupted`). A front end with a stop button (the web page) answers it; a
         KeyboardInterrupt reaches only the main thread, not a training thread."""
         return False
-
-
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
 
 
 @dataclass
@@ -165,8 +163,9 @@ class Trainer:
         # runs ahead of the checkpoint it describes (and nothing is written before it).
         self._pending_metrics: list[dict[str, Any]] = []
         self.model.to(self.device)
-        opt_cls = OPTIMIZERS[config.optimizer]
-        self.optimizer = opt_cls(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.optimizer = make_optimizer(
+            config.optimizer, model, config.lr, config.weight_decay, self.device
+        )
         self.loss_of = ranks.wrap(model)  # model.loss, or its DDP wrapper
         self.average = WeightAverage(model, config.ema) if config.ema else None
         ranks.separate_rng(config.seed)
