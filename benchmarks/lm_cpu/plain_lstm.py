@@ -45,10 +45,11 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (cuDNN's LSTM)")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     device = torch.device(args.device)
 
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     corpus = load_corpus()
     vocab = len(corpus.vocab)
     train = torch.from_numpy(np.asarray(corpus.train.ids).astype(np.int64))
@@ -87,6 +88,7 @@ def main() -> None:
                 "run": f"plain {args.layers}x{args.hidden} torch.nn.LSTM, AdamW, cosine, "
                 "carried state",
                 "device": args.device,
+                "seed": args.seed,
                 "minutes": args.minutes,
                 "steps": step,
                 "train_chars": step * args.batch_size * args.seq_len,
