@@ -269,6 +269,7 @@ def test_symbol_pooled_training_adds_the_drill_to_the_loss():
     torch.manual_seed(5)
     config = TwoPassModelConfig(26, 26, 26, 26, hidden=16, reader_hidden=8, pooling="symbol")
     assert config.uniform_drill and not TwoPassModelConfig(26, 26, 26, 3).uniform_drill
+    assert TwoPassModelConfig(26, 26, 26, 8, pooling="periodic").uniform_drill  # Vigenère keys
     model = TwoPassDecipherer(config)
     space = KeySpace("substitution", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     plain = np.random.default_rng(0).integers(0, 26, size=(4, 30))
