@@ -11,14 +11,11 @@ between steps, as the trainer does. The median step of each over the turns.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
+from report import emit, machine
 from torch import nn
 
 from rnnlab.models.charlm import CharLM, CharLMConfig
@@ -93,22 +90,12 @@ def main() -> None:
             }
         )
     result = {
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "native_bf16": cpu_has_native_bf16(),
-            "loadavg_1_5_15_at_end": os.getloadavg(),
-        },
+        "machine": machine(native_bf16=cpu_has_native_bf16()),
         "batch": BATCH,
         "seq_len": SEQ,
         "rows": rows,
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

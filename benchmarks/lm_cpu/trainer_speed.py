@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import torch
+from report import emit, machine
 
 VARIANTS = {  # name: (precision, fused AdamW, int16 dropout masks)
     "fp32 before": ("fp32", False, False),
@@ -81,21 +79,12 @@ def main() -> None:
         for name in VARIANTS
     ]
     result = {
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "loadavg_1_5_15_at_end": os.getloadavg(),
-        },
+        "machine": machine(),
         "steps": args.steps,
         "turns": args.turns,
         "rows": rows,
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":
