@@ -27,6 +27,7 @@ from torch.func import functional_call
 from rnnlab.choices import IMPLS
 from rnnlab.nn import recurrent
 from rnnlab.nn.compiled import compiled_direction
+from rnnlab.nn.dropout import Dropout
 
 
 class ElmanRNN(nn.Module):
@@ -49,7 +50,7 @@ class ElmanRNN(nn.Module):
             for i in range(num_layers)
         )
         self.h2h = nn.ModuleList(nn.Linear(hidden_size, hidden_size) for _ in range(num_layers))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)  # torch's, with a cheaper CPU mask
         # A parameterless torch.nn.RNN of the same shape, called with our weights; kept out
         # of the module tree (a plain list) so it adds nothing to the state_dict.
         self._shell = [

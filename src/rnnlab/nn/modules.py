@@ -82,24 +82,28 @@ class _ImplMixin:
                 self.num_layers, x.shape[0 if self.batch_first else 1], self.hidden_size
             )
             hx = (zeros, zeros) if lstm else zeros
+        states = hx if lstm else (hx,)  # (h, c) or (h,), each (layers, batch, hidden)
         per_layer = len(self._flat_weights) // self.num_layers
         finals = []
         for layer in range(self.num_layers):
             if layer:
                 x = dropout(x, self.dropout, training=True)
             weights = self._flat_weights[layer * per_layer : (layer + 1) * per_layer]
-            state = (
-                (hx[0][layer : layer + 1], hx[1][layer : layer + 1])
-                if lstm
-                else hx[layer : layer + 1]
-            )
+            state = tuple(s[layer : layer + 1] for s in states)
             x, *final = LAYER_OPS[self.mode](
-                x, state, weights, self.bias, 1, 0.0, True, False, self.batch_first
+                x,
+                state if lstm else state[0],
+                weights,
+                self.bias,
+                1,
+                0.0,
+                True,
+                False,
+                self.batch_first,
             )
             finals.append(final)
-        if lstm:
-            return x, (torch.cat([f[0] for f in finals]), torch.cat([f[1] for f in finals]))
-        return x, torch.cat([f[0] for f in finals])
+        joined = tuple(torch.cat(parts) for parts in zip(*finals, strict=True))
+        return x, joined if lstm else joined[0]
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, impl={self.impl!r}"

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnlab.nn import cells
+from rnnlab.nn.dropout import dropout as cheap_dropout  # `dropout` is a parameter here
 
 # (mode, gi (T,B,G), h0, c0 or None, w_hh, b_hh or None, mask (T,B,1) or None)
 #   -> outputs (T,B,H), h_T, c_T or None
@@ -146,7 +147,7 @@ def run_stack(
             finals_c.append(c)
         layer_input = outs[0] if directions == 1 else torch.cat(outs, dim=-1)
         if dropout and layer < num_layers - 1:
-            layer_input = F.dropout(layer_input, dropout, training=True)
+            layer_input = cheap_dropout(layer_input, dropout)
     c_n = torch.stack(finals_c) if c0 is not None else None
     return layer_input, torch.stack(finals_h), c_n
 
