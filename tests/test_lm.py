@@ -120,6 +120,32 @@ def test_stream_batches_continue_each_row_where_the_last_step_stopped():
     assert batches(batches.steps_per_epoch + 1).reset_state  # a new pass starts fresh
 
 
+def test_shuffled_epochs_rotate_the_text_and_keep_rows_continuous():
+    ids = np.arange(103, dtype=np.uint8)  # 3 ids beyond the 4 rows of 25: used once rotated
+    plain = StreamBatches(ids, batch_size=4, seq_len=5)
+    shuffled = StreamBatches(ids, batch_size=4, seq_len=5, shuffle_seed=7)
+    per_epoch = shuffled.steps_per_epoch
+    # the first pass is the plain layout; later passes start at their own offsets
+    for step in range(1, per_epoch + 1):
+        assert torch.equal(shuffled(step).inputs, plain(step).inputs)
+    offsets = {shuffled.epoch_offset(e) for e in range(1, 6)}
+    assert len(offsets) > 1 and 0 not in offsets
+    assert shuffled.epoch_offset(3) == StreamBatches(ids, 4, 5, shuffle_seed=7).epoch_offset(3)
+    assert shuffled.epoch_offset(3) != StreamBatches(ids, 4, 5, shuffle_seed=8).epoch_offset(3)
+    for epoch in range(1, 4):
+        offset = shuffled.epoch_offset(epoch)
+        first = shuffled(epoch * per_epoch + 1)
+        assert first.reset_state
+        starts = [(offset + row * 25) % 103 for row in range(4)]
+        assert first.inputs[:, 0].tolist() == starts
+        for k in range(per_epoch):  # every row reads on where it stopped, round the end
+            batch = shuffled(epoch * per_epoch + 1 + k)
+            expected = [[(s + k * 5 + t) % 103 for t in range(6)] for s in starts]
+            assert batch.inputs.tolist() == [row[:5] for row in expected]
+            assert batch.targets.tolist() == [row[1:] for row in expected]
+            assert batch.reset_state == (k == 0)
+
+
 def test_training_lowers_validation_loss_below_the_unigram_entropy(text_file):
     _, result = lm.train(tiny_lm_run(text_file, steps=120), text_file.parent / "run")
     assert result["loss"] < unigram_entropy(TEXT) - 0.5
@@ -150,10 +176,17 @@ def test_tbptt_carries_state_between_batches(text_file, monkeypatch):
     assert not torch.allclose(loss_carried, loss_reset)
 
 
-def test_resume_reproduces_an_uninterrupted_run_including_the_carried_state(text_file, tmp_path):
-    full, _ = lm.train(tiny_lm_run(text_file, steps=40), tmp_path / "full")
-    lm.train(tiny_lm_run(text_file, steps=20), tmp_path / "split")
-    resumed, _ = lm.train(tiny_lm_run(text_file), tmp_path / "split", resume=True, steps=40)
+@pytest.mark.parametrize("shuffle_epochs", [False, True])
+def test_resume_reproduces_an_uninterrupted_run_including_the_carried_state(
+    text_file, tmp_path, shuffle_epochs
+):
+    # 19 steps per pass over the training text: the runs cross two epoch boundaries
+    def run(steps=60):
+        return tiny_lm_run(text_file, steps=steps, shuffle_epochs=shuffle_epochs)
+
+    full, _ = lm.train(run(steps=40), tmp_path / "full")
+    lm.train(run(steps=20), tmp_path / "split")
+    resumed, _ = lm.train(run(), tmp_path / "split", resume=True, steps=40)
     for (k, a), (_, b) in zip(full.state_dict().items(), resumed.state_dict().items(), strict=True):
         assert torch.equal(a, b), k
 

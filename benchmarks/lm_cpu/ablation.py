@@ -49,11 +49,20 @@ ROWS: dict[str, list[str]] = {
     "default + dropout 0.2 + lr 5e-3": ["--dropout", "0.2", "--lr", "5e-3"],
     "default + dropout 0.2 + lr 5e-3 + bf16": ["--dropout", "0.2", "--lr", "5e-3"]
     + ["--precision", "bf16"],
+    # Third round (tuning3.sh): the comparison's worst pair is seed 2 (margin 0.036), so
+    # levers for a machine that now reads ~20 epochs in the ten minutes, tried on seed 2.
+    "seed 2 + dropout 0.3": ["--seed", "2", "--dropout", "0.3"],
+    "seed 2 + hidden 384 + dropout 0.3": ["--seed", "2", "--hidden", "384", "--dropout", "0.3"],
+    "seed 2 + shuffled epochs": ["--seed", "2", "--shuffle-epochs"],
 }
 
 
+def run_dir_of(name: str, work: Path) -> Path:
+    return work / name.split(" (")[0].replace(" + ", "+").replace(" ", "_")
+
+
 def train_and_score(name: str, flags: list[str], minutes: float, out: Path, threads: int):
-    run_dir = out / name.split(" (")[0].replace(" + ", "+").replace(" ", "_")
+    run_dir = run_dir_of(name, out)
     shutil.rmtree(run_dir, ignore_errors=True)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     train = ["rnnlab", "lm", "train", "--max-time", str(minutes), "--out", str(run_dir)]
@@ -91,11 +100,19 @@ def main() -> None:
     parser.add_argument("--rows", nargs="*", default=list(ROWS), help="names from ROWS")
     parser.add_argument("--work", default="benchmarks/lm_cpu/out/ablation")
     parser.add_argument("--out", required=True, help="JSON file to write")
+    parser.add_argument(
+        "--score-only",
+        action="store_true",
+        help="score the rows' finished runs under --work instead of training them",
+    )
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     results = []
     names = list(args.rows)
+    if args.score_only:
+        results = [result_of(n, ROWS[n], run_dir_of(n, work)) for n in names]
+        names = []
     for i in range(0, len(names), args.parallel):
         group = [
             (n, ROWS[n], *train_and_score(n, ROWS[n], args.minutes, work, args.threads))

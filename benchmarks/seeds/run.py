@@ -55,6 +55,14 @@ CASES: dict[str, tuple[list[str], str]] = {
         + ["--schedule", "cosine"],
         "200,400,2000",
     ),
+    # key_modes.sh's sub_2pass_symbol_3k, the README's substitution figures
+    "substitution_two_pass": (
+        ["--cipher", "substitution", "--key-mode", "unknown", "--plaintext", "english"]
+        + ["--two-pass", "--key-pooling", "symbol", "--no-feed-location", "--layers", "1"]
+        + ["--hidden", "64", "--seq-len", "256", "--batch-size", "32", "--steps", "3000"]
+        + ["--schedule", "cosine", "--eval-every", "500", "--val-examples", "500"],
+        "100,256,1000",
+    ),
 }
 
 
@@ -116,17 +124,24 @@ def main() -> None:
     results["machine"] = machine()
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.only.split(","):
-            rows = []
             flags, _ = CASES[name]
+            command = " ".join(["rnnlab decipher train", *flags, "--seed S"])
+            # runs of the same command with other seeds (an earlier call) are kept, so
+            # seeds can be run a few at a time
+            earlier = results["cases"].get(name, {})
+            kept = earlier.get("runs", []) if earlier.get("command") == command else []
+            rows = [r for r in kept if r["seed"] not in seeds]
             for seed in seeds:
-                rows.append(run_case(name, seed, Path(tmp)))
-                print(name, json.dumps(rows[-1]), flush=True)
+                row = run_case(name, seed, Path(tmp))
+                print(name, json.dumps(row), flush=True)
+                rows = sorted([*rows, row], key=lambda r: r["seed"])
+                done = len([r for r in rows if r["seed"] in seeds])
                 results["cases"][name] = {
-                    "command": " ".join(["rnnlab decipher train", *flags, "--seed S"]),
+                    "command": command,
                     "runs": rows,
                     "summary": summary(rows),
                     "machine": results["machine"],  # cases come from different sessions
-                    **({"partial": True} if len(rows) < len(seeds) else {}),
+                    **({"partial": True} if done < len(seeds) else {}),
                 }
                 path.write_text(json.dumps(results, indent=2) + "\n")  # after each run
     print(json.dumps({n: c.get("summary") for n, c in results["cases"].items()}, indent=2))

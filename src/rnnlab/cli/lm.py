@@ -37,6 +37,7 @@ SETTING_FLAGS = {
         "weight_drop",
         "variational",
         "seq_len",
+        "shuffle_epochs",
         "batch_size",
         "steps",
         "lr",
@@ -207,6 +208,12 @@ def add_parser(commands) -> None:
         help="share the embedding and output matrices",
     )
     t.add_argument("--seq-len", type=int, default=None, help="characters per TBPTT window")
+    t.add_argument(
+        "--shuffle-epochs",
+        default=None,
+        action=argparse.BooleanOptionalAction,
+        help="start each pass over the text at a fresh random offset (stream layout)",
+    )
     t.add_argument("--batch-size", type=int, default=None, help="parallel streams per step")
     budget = t.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, default=None, help="optimiser steps")

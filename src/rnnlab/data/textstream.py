@@ -14,6 +14,11 @@ Row r at step k+1 continues the text where step k stopped, so the hidden state c
 from one step to the next belongs to the text that follows. When a pass over the rows ends,
 the next step starts again at column 0 with `reset_state` set.
 
+With a `shuffle_seed`, every pass after the first reads the text rotated by its own random
+offset (the rows then wrap round the end of the text): the same rows, windows and batch
+companions in every epoch let a model that sees the text 20 times learn them by heart, and
+a fresh offset changes all three at no cost. The first pass is the layout above.
+
 `ChunkBatches` is seed 003's layout instead: consecutive non-overlapping chunks of
 `seq_len`, `batch_size` of them per step, the state reset every batch.
 
@@ -60,7 +65,9 @@ def release_pages(ids: np.ndarray) -> None:
 
 
 class StreamBatches:
-    def __init__(self, ids: np.ndarray, batch_size: int, seq_len: int) -> None:
+    def __init__(
+        self, ids: np.ndarray, batch_size: int, seq_len: int, shuffle_seed: int | None = None
+    ) -> None:
         row_len = len(ids) // batch_size
         if row_len < seq_len + 1:
             raise UserError(
@@ -73,14 +80,27 @@ class StreamBatches:
         self.seq_len = seq_len
         self.steps_per_epoch = (row_len - 1) // seq_len
         self.release_every = release_period(ids, batch_size * seq_len)
+        self.shuffle_seed = shuffle_seed
+        self.row_starts = np.arange(batch_size, dtype=np.int64)[:, None] * row_len
+
+    def epoch_offset(self, epoch: int) -> int:
+        """Where this pass's rotated text starts: 0 for the first pass (or unshuffled)."""
+        if self.shuffle_seed is None or epoch == 0:
+            return 0
+        return int(np.random.default_rng([self.shuffle_seed, epoch]).integers(len(self.ids)))
 
     def __call__(self, step: int) -> Batch:
         if step % self.release_every == 0:
             release_pages(self.ids)
-        k = (step - 1) % self.steps_per_epoch
+        epoch, k = divmod(step - 1, self.steps_per_epoch)
         start = k * self.seq_len
-        inputs = np.array(self.rows[:, start : start + self.seq_len])
-        targets = np.array(self.rows[:, start + 1 : start + self.seq_len + 1])
+        offset = self.epoch_offset(epoch)
+        if offset == 0:
+            window = self.rows[:, start : start + self.seq_len + 1]
+        else:  # a (batch, seq_len + 1) gather: the rotated text is never materialised
+            columns = np.arange(start + offset, start + offset + self.seq_len + 1)
+            window = self.ids[(self.row_starts + columns) % len(self.ids)]
+        inputs, targets = np.array(window[:, :-1]), np.array(window[:, 1:])
         return to_batch(inputs, targets, reset_state=k == 0)
 
 

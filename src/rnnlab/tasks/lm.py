@@ -63,6 +63,9 @@ class LMDataConfig:
     val_data: str | None = None
     seq_len: int = 100
     layout: str = "stream"  # stream: TBPTT, state carried | chunks: seed 003, state reset
+    # stream only: each pass after the first reads the text from a fresh random offset
+    # (textstream.StreamBatches); off for runs saved before it existed
+    shuffle_epochs: bool = False
     loss_scale: float = 1.0  # seed 003 sums the per-step mean losses: seq_len
     eval_columns: int = 16  # parallel streams the validation text is split into
     # Validation during training reads at most this many characters, so a multi-GB corpus
@@ -129,9 +132,14 @@ class LMTask:
     """Hands the Trainer a corpus's batches (contiguous streams for truncated BPTT, or
     seed 003's chunks) and scores the model on the validation text."""
 
-    def __init__(self, corpus: Corpus, data: LMDataConfig, batch_size: int) -> None:
-        layout = StreamBatches if data.layout == "stream" else ChunkBatches
-        self.batches = layout(corpus.train.ids, batch_size, data.seq_len)
+    def __init__(self, corpus: Corpus, data: LMDataConfig, batch_size: int, seed: int = 0) -> None:
+        ids = corpus.train.ids
+        self.batches: StreamBatches | ChunkBatches
+        if data.layout == "stream":
+            shuffle_seed = seed if data.shuffle_epochs else None
+            self.batches = StreamBatches(ids, batch_size, data.seq_len, shuffle_seed)
+        else:
+            self.batches = ChunkBatches(ids, batch_size, data.seq_len)
         self.corpus = corpus
         self.data = data
         self.loss_scale = data.loss_scale
@@ -199,7 +207,8 @@ def prepare(run: LMRun) -> tuple[LMTask, dict[str, Any]]:
     if len(corpus.val.ids) < 2:
         raise UserError("validation text is too short (fewer than 2 characters)")
     run.model.vocab_size = len(corpus.vocab)
-    return LMTask(corpus, run.data, run.train.batch_size), run_config(run, corpus)
+    task = LMTask(corpus, run.data, run.train.batch_size, run.train.seed)
+    return task, run_config(run, corpus)
 
 
 def train(
