@@ -408,6 +408,22 @@ def test_tied_weights_stay_tied_in_the_average(text_file):
     assert averaged.head.weight is averaged.embed.weight
 
 
+@pytest.mark.parametrize("tied", [False, True])
+def test_embedding_init_bounds_the_embedding_and_the_tied_head(tied):
+    config = lm.CharLMConfig(vocab_size=60, embedding=256, hidden=256, tie_weights=tied)
+    torch.manual_seed(0)
+    default = lm.CharLM(config).embed.weight
+    assert default.std().item() == pytest.approx(1.0, abs=0.05)  # torch's N(0, 1)
+    torch.manual_seed(0)
+    model = lm.CharLM(lm.CharLMConfig(**{**config.to_dict(), "embedding_init": 0.1}))
+    weight = model.embed.weight
+    assert weight.abs().max().item() <= 0.1
+    assert weight.std().item() == pytest.approx(0.1 / math.sqrt(3), rel=0.05)  # uniform
+    assert (model.head.weight is weight) == tied
+    with pytest.raises(UserError, match="--embedding-init"):
+        lm.CharLMConfig(vocab_size=60, embedding_init=-0.1)
+
+
 def test_an_ema_run_evaluates_saves_and_resumes_its_average(text_file, tmp_path):
     run = tiny_lm_run(text_file, steps=40, ema=0.9)
     full, _ = lm.train(run, tmp_path / "full")

@@ -8,4 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 python benchmarks/lm_cpu/ablation.py --minutes "${MINUTES:-10}" --parallel 1 --threads 2 \
   --rows "seed 2 + dropout 0.3" "seed 2 + hidden 384 + dropout 0.3" "seed 2 + shuffled epochs" \
+  "seed 2 + embedding init 0.1" \
   --work benchmarks/lm_cpu/out/round3 --out benchmarks/lm_cpu/results-tuning3.json "$@"

@@ -32,6 +32,7 @@ SETTING_FLAGS = {
         "model",
         "hidden",
         "embedding",
+        "embedding_init",
         "layers",
         "dropout",
         "weight_drop",
@@ -187,6 +188,13 @@ def add_parser(commands) -> None:
     )
     t.add_argument("--hidden", type=int, default=None, help="hidden units per layer")
     t.add_argument("--embedding", type=int, default=None, help="embedding size")
+    t.add_argument(
+        "--embedding-init",
+        type=float,
+        default=None,
+        metavar="R",
+        help="start the embedding uniform in [-R, R] (0: torch's N(0, 1))",
+    )
     t.add_argument("--layers", type=int, default=None, help="stacked recurrent layers")
     t.add_argument("--dropout", type=float, default=None, help="dropout probability")
     t.add_argument(

@@ -54,6 +54,10 @@ class CharLMConfig(ModelConfig):
     weight_drop: float = 0.0
     variational: bool = False
     tie_weights: bool = False  # needs embedding == hidden
+    # The embedding's initial values: uniform in [-r, r] (pytorch/examples'
+    # word_language_model and AWD-LSTM use 0.1), or torch's N(0, 1) for 0. Tied, the
+    # same matrix makes the first logits; N(0, 1) makes them ~16 wide for 256 units.
+    embedding_init: float = 0.0
     input: str = "embedding"  # embedding | scalar (seed 003's float index)
     # Who computes the recurrent layers (rnnlab.nn): torch | scratch | compiled. For elman
     # the weights are always seed 003's ElmanRNN (i2h/h2h); impl picks the code that runs
@@ -70,6 +74,8 @@ class CharLMConfig(ModelConfig):
         check_at_least_one(self, ("vocab_size", "embedding", "hidden", "layers"), ("vocab_size",))
         if not 0.0 <= self.dropout < 1.0:
             raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if self.embedding_init < 0:
+            raise UserError(f"--embedding-init must be at least 0, got {self.embedding_init}")
         if not 0.0 <= self.weight_drop < 1.0:
             raise UserError(f"--weight-drop must be in [0, 1), got {self.weight_drop}")
         if self.weight_drop and self.model == "elman":
@@ -90,6 +96,8 @@ class CharLM(TaskModel):
         self.config = config
         scalar = config.input == "scalar"
         self.embed = None if scalar else nn.Embedding(config.vocab_size, config.embedding)
+        if self.embed is not None and config.embedding_init > 0:
+            nn.init.uniform_(self.embed.weight, -config.embedding_init, config.embedding_init)
         in_size = 1 if scalar else config.embedding
         between = config.dropout if config.layers > 1 else 0.0
         if config.model == "elman":
