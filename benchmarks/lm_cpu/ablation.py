@@ -93,6 +93,8 @@ def result_of(name: str, flags: list[str], run_dir: Path | str) -> dict:
         "chars_per_s": round(chars / trained["elapsed_s"]),
         "train_loss_end": trained["loss"],
         "val_loss_nats": json.loads(scored.stdout)["loss_nats"],
+        # the validations during training (the moving average's, with --ema)
+        "val_curve": [[r["step"], r["loss"]] for r in records if r.get("split") == "val"],
     }
 
 
