@@ -28,6 +28,20 @@ import torch
 # 2-core session can repeat three times.
 CASES: dict[str, tuple[list[str], str]] = {
     "seed_task": ([], "32,320"),
+    # benchmarks/decipher_families' first table: fixed keys, the default model, 2,000 steps
+    "vigenere_lemon": (
+        ["--cipher", "vigenere", "--key", "LEMON", "--steps", "2000", "--eval-every", "500"],
+        "32,64,160,320",
+    ),
+    "vigenere_cryptography": (
+        ["--cipher", "vigenere", "--key", "CRYPTOGRAPHY", "--steps", "2000"]
+        + ["--eval-every", "500"],
+        "32,320",
+    ),
+    "autokey_tagger": (
+        ["--cipher", "autokey", "--key", "QUEENLY", "--steps", "2000", "--eval-every", "500"],
+        "32,320",
+    ),
     "vigenere_given": (
         ["--cipher", "vigenere", "--key-mode", "given", "--key-length", "3-12", "--steps", "1000"],
         "32,320,3200",
