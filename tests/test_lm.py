@@ -420,8 +420,9 @@ def test_embedding_init_bounds_the_embedding_and_the_tied_head(tied):
     assert weight.abs().max().item() <= 0.1
     assert weight.std().item() == pytest.approx(0.1 / math.sqrt(3), rel=0.05)  # uniform
     assert (model.head.weight is weight) == tied
-    with pytest.raises(UserError, match="--embedding-init"):
-        lm.CharLMConfig(vocab_size=60, embedding_init=-0.1)
+    for bad in (-0.1, math.inf, math.nan):
+        with pytest.raises(UserError, match="--embedding-init"):
+            lm.CharLMConfig(vocab_size=60, embedding_init=bad)
 
 
 def test_an_ema_run_evaluates_saves_and_resumes_its_average(text_file, tmp_path):

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from report import emit, machine
 
+from rnnlab.checkpoint import read_metrics
+
 VARIANTS = {  # name: (precision, fused AdamW, int16 dropout masks)
     "fp32 before": ("fp32", False, False),
     "fp32 now": ("fp32", True, True),
@@ -46,8 +48,7 @@ run = lm.build_run("cpu", {{"steps": {steps}, "eval_every": 10**9, "precision": 
 lm.train(run, "{out}")
 """
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    last = [r for r in records if r.get("split") == "train"][-1]
+    last = [r for r in read_metrics(out / "metrics.jsonl") if r.get("split") == "train"][-1]
     config = json.loads((out / "config.json").read_text())
     per_step = config["train"]["batch_size"] * config["data"]["seq_len"]
     return last["step"] * per_step / last["elapsed_s"]

@@ -9,6 +9,7 @@ seed 003's input: the character's index as a single float feature, no embedding.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -74,8 +75,10 @@ class CharLMConfig(ModelConfig):
         check_at_least_one(self, ("vocab_size", "embedding", "hidden", "layers"), ("vocab_size",))
         if not 0.0 <= self.dropout < 1.0:
             raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
-        if self.embedding_init < 0:
-            raise UserError(f"--embedding-init must be at least 0, got {self.embedding_init}")
+        if not (math.isfinite(self.embedding_init) and self.embedding_init >= 0):
+            raise UserError(
+                f"--embedding-init must be a finite number at least 0, got {self.embedding_init}"
+            )
         if not 0.0 <= self.weight_drop < 1.0:
             raise UserError(f"--weight-drop must be in [0, 1), got {self.weight_drop}")
         if self.weight_drop and self.model == "elman":
