@@ -136,6 +136,23 @@ def test_build_run_picks_the_model_and_its_defaults(options, architecture, hidde
     assert run.data.seq_len == 32 and run.train.steps == 300
 
 
+@pytest.mark.parametrize(
+    "options, curriculum",
+    [
+        ({"key_mode": "given", "cipher": "enigma"}, 50),  # the rotor model needs one
+        ({"key_mode": "given", "cipher": "enigma", "curriculum": 0}, 0),
+        ({"key_mode": "given", "cipher": "vigenere"}, 0),
+        ({"key_mode": "given", "cipher": "vigenere", "curriculum": 20}, 20),
+        ({}, 0),
+    ],
+)
+def test_the_curriculum_defaults_to_50_steps_a_length_for_the_rotor_model_only(options, curriculum):
+    run = decipher.build_run(decipher.DecipherOptions(**options))
+    assert run.data.curriculum == curriculum
+    if run.architecture == "rotor":
+        assert (run.model.start, run.model.gates) == ("key", "odometer")
+
+
 def test_build_run_refuses_options_that_do_not_combine():
     from rnnlab.errors import UserError
 

@@ -90,6 +90,58 @@ def test_rotor_model_reads_keys_of_exactly_its_length():
         )
 
 
+def keyed_odometer() -> RotorDecipherer:
+    config = RotorModelConfig(start="key", gates="odometer")
+    config.sized_for(26, 26, KeySpace("enigma", LATIN, fixed=MACHINE))
+    torch.manual_seed(0)
+    return RotorDecipherer(config)
+
+
+def test_counters_started_from_the_key_sit_at_its_letters_and_have_no_start_weights():
+    model = keyed_odometer().eval()
+    keys = torch.tensor([[0, 3, 20], [25, 7, 7]])
+    counters = model.initial_counters(keys, torch.tensor([3, 3]))
+    assert torch.equal(counters.argmax(-1), keys)
+    assert torch.equal(counters.sum(-1), torch.ones(2, 3))
+    assert "start" not in model.state_dict()
+    assert "start" in tiny_rotor().state_dict()  # runs saved before: learned start logits
+
+
+def test_odometer_gates_read_only_their_own_counter_and_the_next_one():
+    model = keyed_odometer().train()
+    with torch.no_grad():
+        model.gate.weight.normal_()
+    counters = torch.rand(4, 3, 26).softmax(-1).requires_grad_()
+    values, _ = model.count(1, counters)
+    # gate 2 (the counter nearest the entry) reads counter 2 alone; gate 0 reads 0 and 1
+    (grad,) = torch.autograd.grad(values[:, 0, 2].sum(), counters, retain_graph=True)
+    assert grad[:, :2].abs().max() == 0 and grad[:, 2].abs().max() > 0
+    (grad,) = torch.autograd.grad(values[:, 0, 0].sum(), counters)
+    assert grad[:, 2].abs().max() == 0 and grad[:, 1].abs().max() > 0
+
+
+def test_odometer_gates_can_hold_the_enigmas_stepping_exactly():
+    """Gates set by hand to the machine's notches count as the machine steps, double step
+    included, over 2,000 letters from every kind of start: the form can hold the answer."""
+    cipher = get_cipher("enigma", key=MACHINE)
+    notch_middle, notch_right = (next(iter(n)) for n in cipher.notches[1:])
+    model = keyed_odometer().eval()
+    with torch.no_grad():
+        w = model.gate.weight.view(3, 3, 26)
+        w.zero_()
+        w[0, 1, notch_middle] = 20  # left: the middle at its notch
+        w[1, 1, notch_middle] = w[1, 2, notch_right] = 20  # middle: double step, or carry
+        model.gate.bias.copy_(torch.tensor([-10.0, -10.0, 10.0]))  # right: every letter
+    starts = [[0, notch_middle - 1, notch_right - 2], [5, notch_middle, 0], [25, 25, 25]]
+    counters = model.initial_counters(torch.tensor(starts), torch.tensor([3] * 3))
+    values, _ = model.count(2000, counters)
+    for row, start in enumerate(starts):
+        position = list(start)
+        for t in range(2000):
+            position = cipher.step(position)
+            assert values[row, t].argmax(-1).tolist() == position, (start, t)
+
+
 @pytest.fixture(scope="module")
 def enigma_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("enigma") / "run"
@@ -104,6 +156,7 @@ def enigma_run(tmp_path_factory):
 def test_given_enigma_trains_the_rotor_model_records_the_machine_and_runs(enigma_run, capsys):
     config = json.loads((enigma_run / "config.json").read_text())
     assert config["architecture"] == "rotor"
+    assert config["model"]["start"] == "key" and config["model"]["gates"] == "odometer"
     assert config["data"]["key"] == MACHINE and config["data"]["held_out_keys"] is True
     code, stdout, _ = run_cli(["decipher", "run", str(enigma_run), "--key", "adu", "HELLO"], capsys)
     assert code == 0 and len(stdout.strip()) == 5 and stdout.strip().isalpha()

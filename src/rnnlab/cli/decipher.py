@@ -164,10 +164,11 @@ def add_parser(commands) -> None:
     t.add_argument(
         "--curriculum",
         type=int,
-        default=0,
+        default=None,
         metavar="STEPS",
         help="given/unknown: train STEPS steps on messages of 1 character, then 2, 4, … up "
-        "to --seq-len, with as many characters per step (0: --seq-len from the start)",
+        "to --seq-len, with as many characters per step (0: --seq-len from the start; "
+        "default: 50 for --arch rotor, else 0)",
     )
     t.add_argument(
         "--two-pass",

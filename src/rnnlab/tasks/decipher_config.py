@@ -36,6 +36,11 @@ __all__ = [
 ]
 
 TASK = "decipher"
+# The rotor model's curriculum unless --curriculum says otherwise: without one it does not
+# learn at all (the Enigma stayed at chance), and 50 steps at each of 1, 2, 4, … letters
+# beat 20 and 100 (benchmarks/decipher_families/README.md, issue 17).
+ROTOR_CURRICULUM = 50
+
 # What --arch chooses among under --key-mode given (None: rotor for enigma, else keyed).
 GIVEN_ARCHS = ("keyed", "rotor")
 
@@ -163,7 +168,7 @@ class DecipherOptions:
     pairs: str | None = None
     seq_len: int = 32
     val_examples: int = 1000
-    curriculum: int = 0
+    curriculum: int | None = None  # None: ROTOR_CURRICULUM for the rotor model, else none
     # the model: a tagger unless one of the next four asks for another kind
     two_pass: bool = False
     key_pooling: str = "attention"
@@ -226,9 +231,13 @@ def build_run(options: DecipherOptions) -> DecipherRun:
         device=o.device,
         precision=o.precision,
     )
+    model = model_config(o)
     data_names = {f.name for f in fields(DecipherDataConfig)}
-    data = DecipherDataConfig(**{k: getattr(o, k) for k in data_names})
-    return DecipherRun(data=data, model=model_config(o), train=train)
+    data_options = {k: getattr(o, k) for k in data_names}
+    if o.curriculum is None:
+        data_options["curriculum"] = ROTOR_CURRICULUM if model.architecture == "rotor" else 0
+    data = DecipherDataConfig(**data_options)
+    return DecipherRun(data=data, model=model, train=train)
 
 
 def model_config(o: DecipherOptions) -> DecipherConfig:
@@ -261,7 +270,7 @@ def model_config(o: DecipherOptions) -> DecipherConfig:
     if o.key_mode == "given" and arch == "rotor":
         if o.hidden is not None or o.feed_location is not None or o.embedding != 32:
             raise UserError("--arch rotor has no LSTM: drop --hidden, --embedding, --feed-location")
-        return RotorModelConfig()
+        return RotorModelConfig(start="key", gates="odometer")
     if o.key_mode == "given":
         return KeyedModelConfig(
             embedding=o.embedding, hidden=hidden, feed_location=o.feed_location is not False
