@@ -195,3 +195,24 @@ def test_bad_given_enigma_training_options_exit_2(tmp_path, capsys, extra, fragm
     args = ["decipher", "train", "--cipher", "enigma", "--key-mode", "given", *extra]
     code, _, err = run_cli([*args, "--steps", "1", "--out", str(tmp_path / "r")], capsys)
     assert_one_line_error(code, err, fragment)
+
+
+@pytest.mark.slow
+def test_the_rotor_model_learns_the_given_start_enigma_and_keeps_it_at_ten_times_the_length(
+    tmp_path, capsys
+):
+    """The recorded recipe, shortened to 1,200 steps (about two CPU minutes): on held-out
+    start positions it decrypts at the training length and at ten times it."""
+    out = tmp_path / "run"
+    full = "rotors=II,IV,V reflector=B rings=BUL plugboard=AV,BS,CG,DL,FU,HZ,IN,KM,OW,RX"
+    args = ["decipher", "train", "--cipher", "enigma", "--key", full, "--key-mode", "given"]
+    args += ["--batch-size", "128", "--lr", "3e-2", "--schedule", "cosine", "--steps", "1200"]
+    args += ["--eval-every", "600", "--val-examples", "100", "--out", str(out), "--quiet"]
+    assert main(args) in (0, None)
+    capsys.readouterr()
+    code, stdout, _ = run_cli(
+        ["decipher", "eval", str(out), "--lengths", "32,320", "--examples", "100", "--json"],
+        capsys,
+    )
+    accuracy = json.loads(stdout)["accuracy"]
+    assert code == 0 and accuracy["32"] >= 0.99 and accuracy["320"] >= 0.99, accuracy

@@ -21,7 +21,9 @@ shape is an odometer's: counter c's gate reads its own position and its neighbou
 the one nearer the entry (the key's last slot: the Enigma's right rotor). Runs saved before
 that shape let every gate read every counter; training then also learned rules that no
 character needed (a left counter that stepped on some of its own positions, a right one
-held back by the left's), which held for short messages and broke long ones.
+held back by the left's), which held for short messages and broke long ones. The gates
+start with the counter nearest the entry advancing and the others still (`__init__` says
+why).
 The table has a row of logits for every joint value of the counters and every input symbol
 (26^3 x 26 x 26 for the Enigma): with start positions drawn at random, every joint value
 occurs in training, so the table can be filled in, and what carries the model past the
