@@ -52,6 +52,10 @@ def eval_command(out: Path, examples: int) -> list[str]:
     ]
 
 
+def finished(out: Path) -> bool:
+    return (out / "model.safetensors").is_file() and (out / "metrics.jsonl").is_file()
+
+
 def seed_record(out: Path, examples: int) -> dict:
     """Evaluate one finished run; its training time and steps from metrics.jsonl."""
     result = json.loads(
@@ -61,7 +65,7 @@ def seed_record(out: Path, examples: int) -> dict:
     )
     from rnnlab.checkpoint import read_metrics
 
-    train_rows = [m for m in read_metrics(out) if m.get("split") == "train"]
+    train_rows = [m for m in read_metrics(out / "metrics.jsonl") if m.get("split") == "train"]
     lengths = [SEQ_LEN * m for m in MULTIPLES]
     return {
         "training_s": train_rows[-1]["elapsed_s"],
@@ -87,13 +91,19 @@ def main() -> None:
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     outs = {seed: Path(args.out) / f"seed{seed}" for seed in seeds}
-    if any(out.exists() for out in outs.values()):
-        sys.exit(f"error: runs exist under {args.out}; remove them or pass --out")
+    # A finished run (its weights saved) is evaluated again rather than trained again, so a
+    # sitting that stopped part way can go on; a run that did not finish is refused.
+    unfinished = [out for out in outs.values() if out.exists() and not finished(out)]
+    if unfinished:
+        sys.exit(f"error: {unfinished[0]} exists but did not finish; remove it or pass --out")
     started = time.time()
     runs = {}
     for seed, out in outs.items():
-        print("$", shlex.join(train_command(out, args.max_time, seed)), flush=True)
-        subprocess.run(train_command(out, args.max_time, seed), check=True)
+        if finished(out):
+            print(f"{out} finished before: evaluating it again", flush=True)
+        else:
+            print("$", shlex.join(train_command(out, args.max_time, seed)), flush=True)
+            subprocess.run(train_command(out, args.max_time, seed), check=True)
         runs[str(seed)] = seed_record(out, args.examples)
         print(json.dumps(runs[str(seed)]["accuracy"]), flush=True)
     wall = time.time() - started
