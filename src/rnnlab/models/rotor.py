@@ -88,7 +88,7 @@ class RotorModelConfig(DecipherConfig):
     # The defaults of the next two are the first design's, so that runs saved before them
     # load as they were trained; `rnnlab decipher train` asks for "key" and "odometer".
     start: str = "learned"  # "key": counter k starts at key symbol k; "learned": logits
-    gates: str = "all"  # "odometer": counter k reads counters k, k+1, …; "all": every one
+    gates: str = "all"  # "odometer": counter k reads counters k and k + 1; "all": every one
 
     def __post_init__(self) -> None:
         check_at_least_one(self, (*SIZES, "counters", "positions"), (*SIZES, "counters"))
