@@ -69,6 +69,19 @@ CASES: dict[str, tuple[list[str], str]] = {
         + ["--schedule", "cosine"],
         "200,400,2000",
     ),
+    # key_modes.sh's one-pass taggers under unknown keys (decipher_families' floor rows)
+    "substitution_unknown_tagger": (
+        ["--cipher", "substitution", "--key-mode", "unknown", "--plaintext", "english"]
+        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "256"]
+        + ["--batch-size", "32", "--steps", "600", "--eval-every", "200"],
+        "100,256,1000",
+    ),
+    "vigenere_unknown_tagger": (
+        ["--cipher", "vigenere", "--key-mode", "unknown", "--key-length", "3-8"]
+        + ["--plaintext", "english", "--bidirectional", "--layers", "2", "--hidden", "128"]
+        + ["--seq-len", "200", "--batch-size", "32", "--steps", "600", "--eval-every", "200"],
+        "200,400",
+    ),
     # key_modes.sh's sub_2pass_symbol_3k, the README's substitution figures
     "substitution_two_pass": (
         ["--cipher", "substitution", "--key-mode", "unknown", "--plaintext", "english"]
