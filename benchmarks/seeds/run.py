@@ -70,6 +70,12 @@ CASES: dict[str, tuple[list[str], str]] = {
         "200,400,2000",
     ),
     # key_modes.sh's one-pass taggers under unknown keys (decipher_families' floor rows)
+    "caesar_unknown_tagger": (
+        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
+        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
+        + ["--steps", "1500", "--eval-every", "500"],
+        "40,80,400",
+    ),
     "substitution_unknown_tagger": (
         ["--cipher", "substitution", "--key-mode", "unknown", "--plaintext", "english"]
         + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "256"]
