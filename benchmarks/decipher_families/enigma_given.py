@@ -25,16 +25,19 @@ import sys
 import time
 from pathlib import Path
 
+from rnnlab.checkpoint import read_metrics
+
 HERE = Path(__file__).resolve().parent
 MACHINE = "rotors=II,IV,V reflector=B rings=BUL plugboard=AV,BS,CG,DL,FU,HZ,IN,KM,OW,RX"
 SEQ_LEN = 32
 MULTIPLES = (1, 2, 5, 10, 100)
+LENGTHS = {f"{m}x": SEQ_LEN * m for m in MULTIPLES}  # what each multiple is, in letters
 # Greydanus 2017, crypto-rnn `generalize-enigma.txt`: 3,000-unit LSTM, about a million
 # steps, days on a K40; character accuracy at each message length (letters).
 CRYPTO_RNN = {"10": 0.994, "20": 0.960, "30": 0.855, "50": 0.552, "75": 0.387}
 
 
-def train_command(out: Path, max_time: float, seed: int) -> list[str]:
+def train_command(out: Path, max_time: float, seed: int | str) -> list[str]:
     return [
         *("rnnlab", "decipher", "train", "--cipher", "enigma", "--key", MACHINE),
         *("--key-mode", "given", "--seq-len", str(SEQ_LEN)),
@@ -46,7 +49,7 @@ def train_command(out: Path, max_time: float, seed: int) -> list[str]:
 
 
 def eval_command(out: Path, examples: int) -> list[str]:
-    lengths = ",".join(str(SEQ_LEN * m) for m in MULTIPLES)
+    lengths = ",".join(map(str, LENGTHS.values()))
     return ["rnnlab", "decipher", "eval", str(out), "--json", "--lengths", lengths] + [
         *("--examples", str(examples))
     ]
@@ -63,20 +66,12 @@ def seed_record(out: Path, examples: int) -> dict:
             eval_command(out, examples), check=True, capture_output=True, text=True
         ).stdout
     )
-    from rnnlab.checkpoint import read_metrics
-
     train_rows = [m for m in read_metrics(out / "metrics.jsonl") if m.get("split") == "train"]
-    lengths = [SEQ_LEN * m for m in MULTIPLES]
     return {
         "training_s": train_rows[-1]["elapsed_s"],
         "steps": train_rows[-1]["step"],
-        "accuracy": {
-            f"{m}x": result["accuracy"][str(n)] for m, n in zip(MULTIPLES, lengths, strict=True)
-        },
-        "message_accuracy": {
-            f"{m}x": result["message_accuracy"][str(n)]
-            for m, n in zip(MULTIPLES, lengths, strict=True)
-        },
+        "accuracy": {m: result["accuracy"][str(n)] for m, n in LENGTHS.items()},
+        "message_accuracy": {m: result["message_accuracy"][str(n)] for m, n in LENGTHS.items()},
         "held_out_keys": result.get("held_out_keys"),
     }
 
@@ -121,8 +116,8 @@ def main() -> None:
     record = {
         "issue": 17,
         "train_command": shlex.join(
-            train_command(Path(args.out) / "seed{SEED}", args.max_time, 0)
-        ).replace("--seed 0", "--seed SEED"),
+            train_command(Path(args.out) / "seed{SEED}", args.max_time, "SEED")
+        ),
         "eval_command": shlex.join(eval_command(Path(args.out) / "seed{SEED}", args.examples)),
         "machine": {
             "platform": platform.platform(),
@@ -135,7 +130,7 @@ def main() -> None:
         "max_time_min": args.max_time,
         "wall_s_all_runs_with_eval": round(wall, 1),
         "train_length": SEQ_LEN,
-        "lengths": {f"{m}x": SEQ_LEN * m for m in MULTIPLES},
+        "lengths": LENGTHS,
         "examples": args.examples,
         "seeds": runs,
         "accuracy": spread("accuracy"),

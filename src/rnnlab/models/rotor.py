@@ -129,14 +129,12 @@ class RotorDecipherer(DecipherModel):
                 start[k, :, k] = START_SCALE * torch.eye(c.key_vocab_size, p)
             self.start = nn.Parameter(start)
         self.gate = nn.Linear(n * p, n)
-        # odometer: gate k sees only counter k and its neighbour k + 1 (nearer the entry)
-        mask = None
-        if c.gates == "odometer":
-            mask = (torch.ones(n, n).triu() - torch.ones(n, n).triu(2)).repeat_interleave(p, 1)
-        self.register_buffer("gate_mask", mask, persistent=False)
         nn.init.zeros_(self.gate.weight)
         nn.init.zeros_(self.gate.bias)
+        mask = None
         if c.gates == "odometer":
+            # gate k sees only counter k and its neighbour k + 1 (nearer the entry)
+            mask = (torch.eye(n) + torch.diag(torch.ones(n - 1), 1)).repeat_interleave(p, 1)
             # The counter nearest the entry starts advancing at every character, the others
             # start still (gates of 0.95 and 0.05), and training finds when they move. Every
             # gate undecided (0.5; the first design's start) let the table and the gates settle
@@ -145,6 +143,7 @@ class RotorDecipherer(DecipherModel):
             with torch.no_grad():
                 self.gate.bias.fill_(-GATE_START)
                 self.gate.bias[-1] = GATE_START
+        self.register_buffer("gate_mask", mask, persistent=False)
         # one learned table per joint value of the counters: input symbol -> output logits
         self.table = nn.Parameter(torch.zeros(p**n, c.in_vocab_size, c.out_vocab_size))
         self.register_buffer("radix", p ** torch.arange(n - 1, -1, -1), persistent=False)
@@ -155,9 +154,9 @@ class RotorDecipherer(DecipherModel):
             (key_lengths != self.config.max_key_len).any()
         ):
             raise UserError(f"this model reads keys of exactly {self.config.max_key_len} symbols")
-        slots = torch.arange(keys.shape[1], device=keys.device)
         if self.config.start == "key":
             return F.one_hot(keys, self.config.positions).to(self.table.dtype)
+        slots = torch.arange(keys.shape[1], device=keys.device)
         logits = self.start[slots[None, :], keys].sum(1)  # (batch, counters, positions)
         return self._settle(logits.softmax(-1))
 
