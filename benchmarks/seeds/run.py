@@ -2,6 +2,7 @@
 the default threads, reporting the median and the worst.
 
     python benchmarks/seeds/run.py [--seeds 0,1,2] [--only NAME,...] [--out results.json]
+                                   [--keep DIR]
 
 A claim that one run met is not a property of the command; this records what each seed
 gets, so the README can quote the median and the worst. Run it alone on the machine (a
@@ -88,6 +89,39 @@ CASES: dict[str, tuple[list[str], str]] = {
         + ["--seq-len", "200", "--batch-size", "32", "--steps", "600", "--eval-every", "200"],
         "200,400",
     ),
+    # key_modes.sh's caesar_cos: the one-pass tagger with the two-pass command's budget
+    "caesar_unknown_tagger_cosine": (
+        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
+        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
+        + ["--steps", "3000", "--schedule", "cosine", "--eval-every", "500"],
+        "40,80,400",
+    ),
+    # key_modes.sh's caesar_cos6k and caesar_cos10k: the same, longer
+    "caesar_unknown_tagger_cosine6k": (
+        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
+        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
+        + ["--steps", "6000", "--schedule", "cosine", "--eval-every", "1000"],
+        "40,80,400",
+    ),
+    "caesar_unknown_tagger_cosine10k": (
+        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
+        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
+        + ["--steps", "10000", "--schedule", "cosine", "--eval-every", "2500"],
+        "40,80,400",
+    ),
+    # the same over A-Z: the Caesar network of benchmarks/crack's neural-vs-classical table
+    "caesar_az_tagger_cosine": (
+        ["--cipher", "caesar", "--alphabet", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "--key-mode"]
+        + ["unknown", "--plaintext", "english", "--bidirectional", "--layers", "2"]
+        + ["--hidden", "128", "--seq-len", "40", "--steps", "3000", "--schedule", "cosine"]
+        + ["--eval-every", "1000"],
+        "40,80,400",
+    ),
+    # decipher_families' fixed-settings Enigma floor (key_modes.sh's enigma_fixed)
+    "enigma_fixed": (
+        ["--cipher", "enigma", "--hidden", "256", "--steps", "3000", "--eval-every", "1000"],
+        "32,64,128,320",
+    ),
     # key_modes.sh's sub_2pass_symbol_3k, the README's substitution figures
     "substitution_two_pass": (
         ["--cipher", "substitution", "--key-mode", "unknown", "--plaintext", "english"]
@@ -150,12 +184,16 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--only", default=",".join(CASES))
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    parser.add_argument(
+        "--keep", default=None, help="train into DIR/NAME-seedS and keep it (default: a temp dir)"
+    )
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     path = Path(args.out)
     results = json.loads(path.read_text()) if path.exists() else {"cases": {}}
     results["machine"] = machine()
     with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(args.keep or tmp)
         for name in args.only.split(","):
             flags, _ = CASES[name]
             command = " ".join(["rnnlab decipher train", *flags, "--seed S"])
@@ -165,7 +203,7 @@ def main() -> None:
             kept = earlier.get("runs", []) if earlier.get("command") == command else []
             rows = [r for r in kept if r["seed"] not in seeds]
             for seed in seeds:
-                row = run_case(name, seed, Path(tmp))
+                row = run_case(name, seed, workdir)
                 print(name, json.dumps(row), flush=True)
                 rows = sorted([*rows, row], key=lambda r: r["seed"])
                 done = len([r for r in rows if r["seed"] in seeds])

@@ -1,0 +1,91 @@
+"""The seed-spread benchmarks: their commands are ones the CLI accepts, and their summaries
+take the median and the worst of the right numbers."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import fields
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from rnnlab.cli import build_parser
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_script(relative: str) -> ModuleType:
+    path = BENCHMARKS / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SEEDS_RUN = load_script("seeds/run.py")
+CRACK_SEEDS = load_script("crack/seeds.py")
+
+
+@pytest.mark.parametrize("name", sorted(SEEDS_RUN.CASES))
+def test_each_seed_case_is_a_run_the_cli_builds(name):
+    from rnnlab import decipher
+
+    flags, lengths = SEEDS_RUN.CASES[name]
+    args = build_parser().parse_args(["decipher", "train", *flags, "--seed", "3", "--out", "x"])
+    options = {f.name: getattr(args, f.name) for f in fields(decipher.DecipherOptions)}
+    run = decipher.build_run(decipher.DecipherOptions(**options | {"precision": "fp32"}))
+    if "--steps" in flags:
+        assert run.train.steps == int(flags[flags.index("--steps") + 1])
+    assert run.train.seed == 3
+    assert all(int(n) > 0 for n in lengths.split(","))
+
+
+def crack_run(seed: int, caesar_exact: float, wrong: float, rot13_as: str) -> dict:
+    identification = {"caesar": {"caesar": 2}, "rot13": {rot13_as: 2}, "atbash": {"atbash": 2}}
+    return {
+        "machine": "test",
+        "seed": seed,
+        "messages_per_cell": 2,
+        "rows": [
+            {
+                "cipher": "caesar",
+                "method": "rnnlab classical",
+                "letters": 20,
+                "exact": caesar_exact,
+                "at_least_99": caesar_exact,
+                "char_accuracy": caesar_exact,
+                "mean_s": 0.1 * (seed + 1),
+            }
+        ],
+        "short_text": [
+            {"cipher": "vigenere", "letters": 20, "identified": 0.5, "exact": 0.5}
+            | {"wrong": wrong, "refused": 0.5 - wrong}
+        ],
+        "identification": {"200": identification},
+    }
+
+
+def test_crack_seed_summary_takes_median_and_worst_per_cell(tmp_path, monkeypatch):
+    files = []
+    for seed, (exact, wrong, rot13_as) in enumerate(
+        [(1.0, 0.0, "caesar"), (0.5, 0.1, "caesar"), (0.9, 0.0, "atbash")]
+    ):
+        files.append(tmp_path / f"seed{seed}.json")
+        files[-1].write_text(json.dumps(crack_run(seed, exact, wrong, rot13_as)))
+    out = tmp_path / "summary.json"
+    monkeypatch.setattr("sys.argv", ["seeds.py", "--out", str(out), *map(str, files)])
+    CRACK_SEEDS.main()
+    summary = json.loads(out.read_text())
+    (row,) = summary["rows"]
+    assert row["exact"]["median"] == 0.9 and row["exact"]["worst"] == 0.5
+    assert row["mean_s"]["worst"] == pytest.approx(0.3)  # slowest, not fastest
+    (short,) = summary["short_text"]
+    assert short["wrong"]["worst"] == 0.1 and short["wrong"]["median"] == 0.0
+    ident = summary["identification"]["200"]
+    # ROT13 named Caesar is right (it is Caesar with key 13); named atbash it is wrong
+    assert ident["correct"]["runs"] == [6, 6, 4]
+    assert ident["correct"]["median"] == 6 and ident["correct"]["worst"] == 4
+    assert ident["messages"] == 6
