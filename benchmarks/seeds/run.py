@@ -47,6 +47,12 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--cipher", "vigenere", "--key-mode", "given", "--key-length", "3-12", "--steps", "1000"],
         "32,320,3200",
     ),
+    # decipher_families' ablation: the keyed model counting positions itself
+    "vigenere_given_no_feed_location": (
+        ["--cipher", "vigenere", "--key-mode", "given", "--key-length", "3-12", "--steps", "1000"]
+        + ["--no-feed-location"],
+        "32,64,160,320,3200",
+    ),
     # the same with the learning rate decayed (a candidate recipe for the worst seed)
     "vigenere_given_cosine": (
         ["--cipher", "vigenere", "--key-mode", "given", "--key-length", "3-12", "--steps", "1000"]
@@ -96,7 +102,14 @@ CASES: dict[str, tuple[list[str], str]] = {
         + ["--steps", "3000", "--schedule", "cosine", "--eval-every", "500"],
         "40,80,400",
     ),
-    # key_modes.sh's caesar_cos6k and caesar_cos10k: the same, longer
+    # key_modes.sh's caesar_unk resumed to 4,500 steps (a resumed run continues exactly)
+    "caesar_unknown_tagger_4500": (
+        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
+        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
+        + ["--steps", "4500", "--eval-every", "500"],
+        "40,80,400",
+    ),
+    # key_modes.sh's caesar_cos6k and caesar_cos10k: cosine, longer
     "caesar_unknown_tagger_cosine6k": (
         ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
         + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
