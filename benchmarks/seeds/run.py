@@ -25,6 +25,13 @@ from pathlib import Path
 
 import torch
 
+# key_modes.sh's one-pass bidirectional tagger under unknown Caesar keys; its cases differ
+# in steps and schedule
+CAESAR_TAGGER = [
+    *("--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"),
+    *("--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"),
+]
+
 # name -> (train flags, eval lengths): the README's commands with accuracy claims that a
 # 2-core session can repeat three times.
 CASES: dict[str, tuple[list[str], str]] = {
@@ -78,9 +85,7 @@ CASES: dict[str, tuple[list[str], str]] = {
     ),
     # key_modes.sh's one-pass taggers under unknown keys (decipher_families' floor rows)
     "caesar_unknown_tagger": (
-        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
-        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
-        + ["--steps", "1500", "--eval-every", "500"],
+        CAESAR_TAGGER + ["--steps", "1500", "--eval-every", "500"],
         "40,80,400",
     ),
     "substitution_unknown_tagger": (
@@ -97,29 +102,21 @@ CASES: dict[str, tuple[list[str], str]] = {
     ),
     # key_modes.sh's caesar_cos: the one-pass tagger with the two-pass command's budget
     "caesar_unknown_tagger_cosine": (
-        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
-        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
-        + ["--steps", "3000", "--schedule", "cosine", "--eval-every", "500"],
+        CAESAR_TAGGER + ["--steps", "3000", "--schedule", "cosine", "--eval-every", "500"],
         "40,80,400",
     ),
     # key_modes.sh's caesar_unk resumed to 4,500 steps (a resumed run continues exactly)
     "caesar_unknown_tagger_4500": (
-        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
-        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
-        + ["--steps", "4500", "--eval-every", "500"],
+        CAESAR_TAGGER + ["--steps", "4500", "--eval-every", "500"],
         "40,80,400",
     ),
     # key_modes.sh's caesar_cos6k and caesar_cos10k: cosine, longer
     "caesar_unknown_tagger_cosine6k": (
-        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
-        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
-        + ["--steps", "6000", "--schedule", "cosine", "--eval-every", "1000"],
+        CAESAR_TAGGER + ["--steps", "6000", "--schedule", "cosine", "--eval-every", "1000"],
         "40,80,400",
     ),
     "caesar_unknown_tagger_cosine10k": (
-        ["--cipher", "caesar", "--key-mode", "unknown", "--plaintext", "english"]
-        + ["--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"]
-        + ["--steps", "10000", "--schedule", "cosine", "--eval-every", "2500"],
+        CAESAR_TAGGER + ["--steps", "10000", "--schedule", "cosine", "--eval-every", "2500"],
         "40,80,400",
     ),
     # the same over A-Z: the Caesar network of benchmarks/crack's neural-vs-classical table
