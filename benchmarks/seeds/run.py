@@ -83,6 +83,14 @@ CASES: dict[str, tuple[list[str], str]] = {
         + ["--schedule", "cosine"],
         "200,400,2000",
     ),
+    # key_modes.sh's vig_2pass_attention: the two-pass model without periodic pooling
+    "vigenere_two_pass_attention": (
+        ["--cipher", "vigenere", "--key-mode", "unknown", "--key-length", "3-8"]
+        + ["--plaintext", "english", "--two-pass", "--no-feed-location", "--layers", "1"]
+        + ["--hidden", "64", "--seq-len", "200", "--batch-size", "32", "--steps", "1500"]
+        + ["--schedule", "cosine", "--eval-every", "250", "--val-examples", "500"],
+        "200,400",
+    ),
     # key_modes.sh's one-pass taggers under unknown keys (decipher_families' floor rows)
     "caesar_unknown_tagger": (
         CAESAR_TAGGER + ["--steps", "1500", "--eval-every", "500"],
