@@ -1,10 +1,13 @@
-"""Small builders shared by the tests: a fast decipher run and CLI invocation."""
+"""Small builders shared by the tests: a fast decipher run, CLI invocation, and loading a
+benchmark script."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from rnnlab.cli import main
 from rnnlab.decipher import DecipherDataConfig, DecipherRun
@@ -61,3 +64,13 @@ def assert_one_line_error(code: int, stderr: str, fragment: str) -> None:
 
 def dir_files(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir()) if path.exists() else []
+
+
+def load_benchmark(relative: str) -> ModuleType:
+    """benchmarks/RELATIVE as a module: the benchmarks are scripts, not a package."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -3,30 +3,16 @@ take the median and the worst of the right numbers."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import fields
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from rnnlab.cli import build_parser
+from tests.helpers import load_benchmark
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def load_script(relative: str) -> ModuleType:
-    path = BENCHMARKS / relative
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SEEDS_RUN = load_script("seeds/run.py")
-CRACK_SEEDS = load_script("crack/seeds.py")
+SEEDS_RUN = load_benchmark("seeds/run.py")
+CRACK_SEEDS = load_benchmark("crack/seeds.py")
 
 
 @pytest.mark.parametrize("name", sorted(SEEDS_RUN.CASES))

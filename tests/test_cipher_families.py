@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from rnnlab.ciphers import cipher_names, get_cipher
 from rnnlab.ciphers.enigma import REFLECTORS, ROTORS
 from rnnlab.errors import UserError
+from tests.helpers import load_benchmark
 
 BARBAROSSA_KEY = (
     "rotors=II,IV,V reflector=B rings=BUL start=BLA plugboard=AV,BS,CG,DL,FU,HZ,IN,KM,OW,RX"
@@ -150,23 +151,11 @@ def test_enigma_never_encrypts_a_letter_to_itself(key, text):
     assert all(p != c for p, c in zip(text, ciphertext, strict=True))
 
 
-def load_enigma_bound():
-    """benchmarks/decipher_families/enigma_bound.py, which is a script, not a package."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "benchmarks" / "decipher_families" / "enigma_bound.py"
-    spec = importlib.util.spec_from_file_location("enigma_bound", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("key", [None, "rotors=IV,II,V reflector=C rings=BCD start=QAV"])
 def test_enigma_twins_agree_until_the_left_rotor_first_steps(key):
     # The premise of the Enigma length bound: a machine with another left wiring (and the
     # matching reflector) is indistinguishable until the left rotor moves, then differs.
-    bound = load_enigma_bound()
+    bound = load_benchmark("decipher_families/enigma_bound.py")
     real = get_cipher("enigma", key=key)
     other = bound.twin(real, list(range(26)))
     assert sorted(other.reflector) == list(range(26))

@@ -61,13 +61,15 @@ def identification(runs: list[dict]) -> dict:
     lengths = sorted({n for run in runs for n in run.get("identification", {})}, key=int)
     for length in lengths:
         tables = [run["identification"][length] for run in runs if length in run["identification"]]
-        per_family = {
-            family: spread([t[family].get(right_answer(family), 0) for t in tables])
-            for family in tables[0]
+        # family -> messages named right in each run; a run's total is its column's sum
+        correct = {f: [t[f].get(right_answer(f), 0) for t in tables] for f in tables[0]}
+        totals = [sum(column) for column in zip(*correct.values(), strict=True)]
+        messages = sum(sum(guesses.values()) for guesses in tables[0].values())
+        out[length] = {
+            "messages": messages,
+            "correct": spread(totals),
+            "per_family": {f: spread(counts) for f, counts in correct.items()},
         }
-        totals = [sum(t[f].get(right_answer(f), 0) for f in t) for t in tables]
-        messages = sum(tables[0][f][g] for f in tables[0] for g in tables[0][f])
-        out[length] = {"messages": messages, "correct": spread(totals), "per_family": per_family}
     return out
 
 

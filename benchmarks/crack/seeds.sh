@@ -20,9 +20,9 @@ for s in $seeds; do
         --out "$out/short-text-seed$s.json"
 done
 if [ -n "$seeds" ]; then
-    python "$here/seeds.py" --out "$here/seeds-classical.json" "$out"/classical-seed*.json
-    python "$here/seeds.py" --out "$here/seeds-identify-short.json" "$out"/identify-short-seed*.json
-    python "$here/seeds.py" --out "$here/seeds-short-text.json" "$out"/short-text-seed*.json
+    for table in classical identify-short short-text; do
+        python "$here/seeds.py" --out "$here/seeds-$table.json" "$out/$table"-seed*.json
+    done
 fi
 # Neural vs classical: the same 30 messages per cell (seed 0) read by Caesar networks trained
 # with seeds 0, 1, 2 (benchmarks/seeds/run.py --only caesar_az_tagger_cosine --keep DIR):
