@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.helpers import load_benchmark
 
 SEEDS_RUN = load_benchmark("seeds/run.py")
 CRACK_SEEDS = load_benchmark("crack/seeds.py")
+CRACK_RUN = load_benchmark("crack/run.py")
 
 
 @pytest.mark.parametrize("name", sorted(SEEDS_RUN.CASES))
@@ -75,3 +77,23 @@ def test_crack_seed_summary_takes_median_and_worst_per_cell(tmp_path, monkeypatc
     assert ident["correct"]["runs"] == [6, 6, 4]
     assert ident["correct"]["median"] == 6 and ident["correct"]["worst"] == 4
     assert ident["messages"] == 6
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_crack_network_rows_add_the_classical_column_only_when_paired(monkeypatch, paired):
+    """seeds.sh reads each extra network without re-running the classical attack beside it."""
+    calls: list[dict] = []
+
+    def fake_crack(ciphertext: str, **options) -> SimpleNamespace:
+        calls.append(options)
+        return SimpleNamespace(plaintext="")
+
+    monkeypatch.setattr(CRACK_RUN, "crack", fake_crack)
+    table = CRACK_RUN.Table()
+    letters = "THEQUICKBROWNFOXJUMPSOVERTHELAZYDOG" * 20
+    CRACK_RUN.run_neural(table, letters, {"substitution": "NET"}, [40], 2, 0, paired)
+    methods = {row["method"] for row in table.summary()}
+    assert methods == ({"neural", "hybrid", "classical"} if paired else {"neural", "hybrid"})
+    classical_calls = [c for c in calls if "model_dir" not in c]
+    assert len(classical_calls) == (2 if paired else 0)
+    assert [c["model_dir"] for c in calls if "model_dir" in c] == ["NET"] * 4

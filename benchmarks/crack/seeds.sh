@@ -24,15 +24,24 @@ if [ -n "$seeds" ]; then
         python "$here/seeds.py" --out "$here/seeds-$table.json" "$out/$table"-seed*.json
     done
 fi
-# Neural vs classical: the same 30 messages per cell (seed 0) read by Caesar networks trained
-# with seeds 0, 1, 2 (benchmarks/seeds/run.py --only caesar_az_tagger_cosine --keep DIR):
-# CAESAR_NETS="DIR/caesar_az_tagger_cosine-seed0 ..." benchmarks/crack/seeds.sh TEXT
-if [ -n "${CAESAR_NETS:-}" ]; then
-    i=0
-    for net in $CAESAR_NETS; do
-        python "$here/run.py" --text "$text" --n 30 --seed 0 --models "caesar=$net" \
-            --skip "$all_classical,identify" --out "$out/neural-caesar-net$i.json"
+# Neural vs classical: the same 30 messages per cell (seed 0) read by networks trained with
+# seeds 0, 1, 2 (benchmarks/seeds/run.py --only CASE --keep DIR), e.g.
+# CAESAR_NETS="DIR/caesar_az_tagger_cosine-seed0 ..." benchmarks/crack/seeds.sh TEXT ""
+# VIGENERE_NETS / SUBSTITUTION_NETS: the two-pass runs (cases vigenere_two_pass and
+# substitution_two_pass); their classical column does not change with the network, so it is
+# read once (the first recorded run) and not beside every network.
+read_networks() {  # family, networks, extra run.py flags
+    local family=$1 nets=$2 i=0
+    shift 2
+    for net in $nets; do
+        python "$here/run.py" --text "$text" --n 30 --seed 0 --models "$family=$net" \
+            --skip "$all_classical,identify$*" --out "$out/neural-$family-net$i.json"
         i=$((i + 1))
     done
-    python "$here/seeds.py" --out "$here/seeds-neural-caesar.json" "$out"/neural-caesar-net*.json
+    python "$here/seeds.py" --out "$here/seeds-neural-$family.json" "$out/neural-$family"-net*.json
+}
+if [ -n "${CAESAR_NETS:-}" ]; then read_networks caesar "$CAESAR_NETS"; fi
+if [ -n "${VIGENERE_NETS:-}" ]; then read_networks vigenere "$VIGENERE_NETS" ,paired-classical; fi
+if [ -n "${SUBSTITUTION_NETS:-}" ]; then
+    read_networks substitution "$SUBSTITUTION_NETS" ,paired-classical
 fi
