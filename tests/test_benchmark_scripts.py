@@ -79,9 +79,9 @@ def test_crack_seed_summary_takes_median_and_worst_per_cell(tmp_path, monkeypatc
     assert ident["messages"] == 6
 
 
-@pytest.mark.parametrize("paired", [True, False])
-def test_crack_network_rows_add_the_classical_column_only_when_paired(monkeypatch, paired):
-    """seeds.sh reads each extra network without re-running the classical attack beside it."""
+@pytest.mark.parametrize("beside", [{"classical", "hybrid"}, {"hybrid"}, set()])
+def test_crack_network_rows_add_only_the_columns_asked_for(monkeypatch, beside):
+    """seeds.sh reads extra networks without re-running the classical attack beside each."""
     calls: list[dict] = []
 
     def fake_crack(ciphertext: str, **options) -> SimpleNamespace:
@@ -91,9 +91,8 @@ def test_crack_network_rows_add_the_classical_column_only_when_paired(monkeypatc
     monkeypatch.setattr(CRACK_RUN, "crack", fake_crack)
     table = CRACK_RUN.Table()
     letters = "THEQUICKBROWNFOXJUMPSOVERTHELAZYDOG" * 20
-    CRACK_RUN.run_neural(table, letters, {"substitution": "NET"}, [40], 2, 0, paired)
-    methods = {row["method"] for row in table.summary()}
-    assert methods == ({"neural", "hybrid", "classical"} if paired else {"neural", "hybrid"})
-    classical_calls = [c for c in calls if "model_dir" not in c]
-    assert len(classical_calls) == (2 if paired else 0)
-    assert [c["model_dir"] for c in calls if "model_dir" in c] == ["NET"] * 4
+    CRACK_RUN.run_neural(table, letters, {"substitution": "NET"}, [40], 2, 0, beside)
+    assert {row["method"] for row in table.summary()} == {"neural"} | beside
+    assert sum("model_dir" not in c for c in calls) == 2 * ("classical" in beside)
+    assert sum(bool(c.get("hybrid")) for c in calls) == 2 * ("hybrid" in beside)
+    assert sum(c.get("model_dir") == "NET" and not c.get("hybrid") for c in calls) == 2

@@ -29,7 +29,9 @@ fi
 # CAESAR_NETS="DIR/caesar_az_tagger_cosine-seed0 ..." benchmarks/crack/seeds.sh TEXT ""
 # VIGENERE_NETS / SUBSTITUTION_NETS: the two-pass runs (cases vigenere_two_pass and
 # substitution_two_pass); their classical column does not change with the network, so it is
-# read once (the first recorded run) and not beside every network.
+# read once (the first recorded run) and not beside every network. The substitution hybrid
+# (network's key -> hill climb, 5 s a message: 10 minutes a network, alone on the machine) is
+# read only with SUBSTITUTION_HYBRID=1.
 read_networks() {  # family, networks, extra run.py flags
     local family=$1 nets=$2 i=0
     shift 2
@@ -43,5 +45,6 @@ read_networks() {  # family, networks, extra run.py flags
 if [ -n "${CAESAR_NETS:-}" ]; then read_networks caesar "$CAESAR_NETS"; fi
 if [ -n "${VIGENERE_NETS:-}" ]; then read_networks vigenere "$VIGENERE_NETS" ,paired-classical; fi
 if [ -n "${SUBSTITUTION_NETS:-}" ]; then
-    read_networks substitution "$SUBSTITUTION_NETS" ,paired-classical
+    hybrid=$([ "${SUBSTITUTION_HYBRID:-0}" = 1 ] || echo ,paired-hybrid)
+    read_networks substitution "$SUBSTITUTION_NETS" ",paired-classical$hybrid"
 fi
