@@ -256,7 +256,8 @@ def main() -> None:
         run_jakobsen(table, letters, plan["substitution"], args.n, args.seed)
     models = dict(item.split("=", 1) for item in args.models.split(",") if item)
     if models:
-        beside = SIDE_COLUMNS - {p.removeprefix("paired-") for p in skip if p.startswith("paired-")}
+        paired_skips = {part.removeprefix("paired-") for part in skip if part.startswith("paired-")}
+        beside = SIDE_COLUMNS - paired_skips
         run_neural(table, letters, models, [40, 100, 200, 1000], args.n, args.seed, beside)
     confusion = {}
     if "identify" not in skip:
