@@ -148,6 +148,30 @@ CASES: dict[str, tuple[list[str], str]] = {
         + ["--schedule", "cosine", "--eval-every", "500", "--val-examples", "500"],
         "100,256,1000",
     ),
+    # decipher_families' development rows that were single runs (key_modes.sh's
+    # vig_2pass_periodic, beaufort_2pass_periodic and sub_2pass_symbol)
+    "vigenere_two_pass_unfed": (
+        ["--cipher", "vigenere", "--key-mode", "unknown", "--key-length", "3-8"]
+        + ["--plaintext", "english", "--two-pass", "--key-pooling", "periodic"]
+        + ["--no-feed-location", "--layers", "1", "--hidden", "64", "--seq-len", "200"]
+        + ["--batch-size", "32", "--steps", "1500", "--schedule", "cosine"]
+        + ["--eval-every", "250", "--val-examples", "500"],
+        "200,400,2000",
+    ),
+    "beaufort_two_pass": (
+        ["--cipher", "beaufort", "--key-mode", "unknown", "--key-length", "3-8"]
+        + ["--plaintext", "english", "--two-pass", "--key-pooling", "periodic", "--layers", "1"]
+        + ["--hidden", "64", "--seq-len", "200", "--batch-size", "32", "--steps", "1500"]
+        + ["--schedule", "cosine", "--eval-every", "250", "--val-examples", "500"],
+        "200,2000",
+    ),
+    "substitution_two_pass_1500": (
+        ["--cipher", "substitution", "--key-mode", "unknown", "--plaintext", "english"]
+        + ["--two-pass", "--key-pooling", "symbol", "--no-feed-location", "--layers", "1"]
+        + ["--hidden", "64", "--seq-len", "256", "--batch-size", "32", "--steps", "1500"]
+        + ["--schedule", "cosine", "--eval-every", "250", "--val-examples", "500"],
+        "100,256,1000",
+    ),
 }
 
 
