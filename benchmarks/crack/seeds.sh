@@ -31,20 +31,31 @@ fi
 # substitution_two_pass); their classical column does not change with the network, so it is
 # read once (the first recorded run) and not beside every network. The substitution hybrid
 # (network's key -> hill climb, 5 s a message: 10 minutes a network, alone on the machine) is
-# read only with SUBSTITUTION_HYBRID=1.
-read_networks() {  # family, networks, extra run.py flags
-    local family=$1 nets=$2 i=0
-    shift 2
+# read only with SUBSTITUTION_HYBRID=1. VIGENERE_TAGGER_NETS / SUBSTITUTION_TAGGER_NETS: the
+# old one-pass taggers (cases vigenere_unknown_tagger, substitution_unknown_tagger), network
+# column only, written as neural-<family>-tagger-net*.json.
+read_networks() {  # name (file names), family, networks, extra run.py flags
+    local name=$1 family=$2 nets=$3 i=0
+    shift 3
     for net in $nets; do
         python "$here/run.py" --text "$text" --n 30 --seed 0 --models "$family=$net" \
-            --skip "$all_classical,identify$*" --out "$out/neural-$family-net$i.json"
+            --skip "$all_classical,identify$*" --out "$out/neural-$name-net$i.json"
         i=$((i + 1))
     done
-    python "$here/seeds.py" --out "$here/seeds-neural-$family.json" "$out/neural-$family"-net*.json
+    python "$here/seeds.py" --out "$here/seeds-neural-$name.json" "$out/neural-$name"-net*.json
 }
-if [ -n "${CAESAR_NETS:-}" ]; then read_networks caesar "$CAESAR_NETS"; fi
-if [ -n "${VIGENERE_NETS:-}" ]; then read_networks vigenere "$VIGENERE_NETS" ,paired-classical; fi
+network_only=",paired-classical,paired-hybrid"
+if [ -n "${CAESAR_NETS:-}" ]; then read_networks caesar caesar "$CAESAR_NETS"; fi
+if [ -n "${VIGENERE_NETS:-}" ]; then
+    read_networks vigenere vigenere "$VIGENERE_NETS" ,paired-classical
+fi
 if [ -n "${SUBSTITUTION_NETS:-}" ]; then
     hybrid=$([ "${SUBSTITUTION_HYBRID:-0}" = 1 ] || echo ,paired-hybrid)
-    read_networks substitution "$SUBSTITUTION_NETS" ",paired-classical$hybrid"
+    read_networks substitution substitution "$SUBSTITUTION_NETS" ",paired-classical$hybrid"
+fi
+if [ -n "${VIGENERE_TAGGER_NETS:-}" ]; then
+    read_networks vigenere-tagger vigenere "$VIGENERE_TAGGER_NETS" "$network_only"
+fi
+if [ -n "${SUBSTITUTION_TAGGER_NETS:-}" ]; then
+    read_networks substitution-tagger substitution "$SUBSTITUTION_TAGGER_NETS" "$network_only"
 fi
