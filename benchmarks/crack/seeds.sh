@@ -33,7 +33,9 @@ fi
 # (network's key -> hill climb, 5 s a message: 10 minutes a network, alone on the machine) is
 # read only with SUBSTITUTION_HYBRID=1. VIGENERE_TAGGER_NETS / SUBSTITUTION_TAGGER_NETS: the
 # old one-pass taggers (cases vigenere_unknown_tagger, substitution_unknown_tagger), network
-# column only, written as neural-<family>-tagger-net*.json.
+# column only, written as neural-<family>-tagger-net*.json. SUBSTITUTION_1500_NETS: the
+# 1,500-step two-pass networks (case substitution_two_pass_1500), the hybrid column's start,
+# with the hybrid beside them (alone on the machine), as neural-substitution-1500-net*.json.
 read_networks() {  # name (file names), family, networks, extra run.py flags
     local name=$1 family=$2 nets=$3 i=0
     shift 3
@@ -58,4 +60,7 @@ if [ -n "${VIGENERE_TAGGER_NETS:-}" ]; then
 fi
 if [ -n "${SUBSTITUTION_TAGGER_NETS:-}" ]; then
     read_networks substitution-tagger substitution "$SUBSTITUTION_TAGGER_NETS" "$network_only"
+fi
+if [ -n "${SUBSTITUTION_1500_NETS:-}" ]; then
+    read_networks substitution-1500 substitution "$SUBSTITUTION_1500_NETS" ,paired-classical
 fi
