@@ -30,7 +30,7 @@ fi
 # VIGENERE_NETS / SUBSTITUTION_NETS: the two-pass runs (cases vigenere_two_pass and
 # substitution_two_pass); their classical column does not change with the network, so it is
 # read once (the first recorded run) and not beside every network. The substitution hybrid
-# (network's key -> hill climb, 5 s a message: 10 minutes a network, alone on the machine) is
+# (network's key -> hill climb, up to 5 s a message: minutes a network, alone on the machine) is
 # read only with SUBSTITUTION_HYBRID=1. VIGENERE_TAGGER_NETS / SUBSTITUTION_TAGGER_NETS: the
 # old one-pass taggers (cases vigenere_unknown_tagger, substitution_unknown_tagger), network
 # column only, written as neural-<family>-tagger-net*.json. SUBSTITUTION_1500_NETS: the
