@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -29,6 +30,15 @@ def test_each_seed_case_is_a_run_the_cli_builds(name):
         assert run.train.steps == int(flags[flags.index("--steps") + 1])
     assert run.train.seed == 3
     assert all(int(n) > 0 for n in lengths.split(","))
+
+
+def test_each_recorded_case_is_the_command_its_runs_were_made_with():
+    """run.py keeps earlier seeds' runs only while a case's command is unchanged: a case
+    edited without rerunning it would silently stand beside numbers of another command."""
+    recorded = json.loads((Path(SEEDS_RUN.__file__).with_name("results.json")).read_text())
+    for name, case in recorded["cases"].items():
+        flags, _ = SEEDS_RUN.CASES[name]
+        assert case["command"] == " ".join(["rnnlab decipher train", *flags, "--seed S"]), name
 
 
 def crack_run(seed: int, caesar_exact: float, wrong: float, rot13_as: str) -> dict:

@@ -32,6 +32,13 @@ CAESAR_TAGGER = [
     *("--bidirectional", "--layers", "2", "--hidden", "128", "--seq-len", "40"),
 ]
 
+# key_modes.sh's two-pass substitution model (symbol pooling); its cases differ in steps
+SUBSTITUTION_TWO_PASS = [
+    *("--cipher", "substitution", "--key-mode", "unknown", "--plaintext", "english"),
+    *("--two-pass", "--key-pooling", "symbol", "--no-feed-location", "--layers", "1"),
+    *("--hidden", "64", "--seq-len", "256", "--batch-size", "32"),
+]
+
 # name -> (train flags, eval lengths): the README's commands with accuracy claims that a
 # 2-core session can repeat three times.
 CASES: dict[str, tuple[list[str], str]] = {
@@ -142,10 +149,9 @@ CASES: dict[str, tuple[list[str], str]] = {
     ),
     # key_modes.sh's sub_2pass_symbol_3k, the README's substitution figures
     "substitution_two_pass": (
-        ["--cipher", "substitution", "--key-mode", "unknown", "--plaintext", "english"]
-        + ["--two-pass", "--key-pooling", "symbol", "--no-feed-location", "--layers", "1"]
-        + ["--hidden", "64", "--seq-len", "256", "--batch-size", "32", "--steps", "3000"]
-        + ["--schedule", "cosine", "--eval-every", "500", "--val-examples", "500"],
+        SUBSTITUTION_TWO_PASS
+        + ["--steps", "3000", "--schedule", "cosine", "--eval-every", "500"]
+        + ["--val-examples", "500"],
         "100,256,1000",
     ),
     # decipher_families' development rows that were single runs (key_modes.sh's
@@ -166,10 +172,9 @@ CASES: dict[str, tuple[list[str], str]] = {
         "200,2000",
     ),
     "substitution_two_pass_1500": (
-        ["--cipher", "substitution", "--key-mode", "unknown", "--plaintext", "english"]
-        + ["--two-pass", "--key-pooling", "symbol", "--no-feed-location", "--layers", "1"]
-        + ["--hidden", "64", "--seq-len", "256", "--batch-size", "32", "--steps", "1500"]
-        + ["--schedule", "cosine", "--eval-every", "250", "--val-examples", "500"],
+        SUBSTITUTION_TWO_PASS
+        + ["--steps", "1500", "--schedule", "cosine", "--eval-every", "250"]
+        + ["--val-examples", "500"],
         "100,256,1000",
     ),
 }
