@@ -28,14 +28,15 @@ fi
 # seeds 0, 1, 2 (benchmarks/seeds/run.py --only CASE --keep DIR), e.g.
 # CAESAR_NETS="DIR/caesar_az_tagger_cosine-seed0 ..." benchmarks/crack/seeds.sh TEXT ""
 # VIGENERE_NETS / SUBSTITUTION_NETS: the two-pass runs (cases vigenere_two_pass and
-# substitution_two_pass); their classical column does not change with the network, so it is
+# substitution_two_pass). The classical column does not change with the network, so it is
 # read once (the first recorded run) and not beside every network. The substitution hybrid
-# (network's key -> hill climb, up to 5 s a message: minutes a network, alone on the machine) is
-# read only with SUBSTITUTION_HYBRID=1. VIGENERE_TAGGER_NETS / SUBSTITUTION_TAGGER_NETS: the
-# old one-pass taggers (cases vigenere_unknown_tagger, substitution_unknown_tagger), network
-# column only, written as neural-<family>-tagger-net*.json. SUBSTITUTION_1500_NETS: the
-# 1,500-step two-pass networks (case substitution_two_pass_1500), the hybrid column's start,
-# with the hybrid beside them (alone on the machine), as neural-substitution-1500-net*.json.
+# (network's key -> hill climb, up to 5 s a message: minutes a network, alone on the
+# machine) is read beside SUBSTITUTION_NETS only with SUBSTITUTION_HYBRID=1, and always
+# beside the networks below. Each list gets its own files, neural-<name>-net*.json:
+#   VIGENERE_TAGGER_NETS, SUBSTITUTION_TAGGER_NETS: the old one-pass taggers (cases
+#     vigenere_unknown_tagger, substitution_unknown_tagger), names <family>-tagger;
+#   SUBSTITUTION_1500_NETS: the 1,500-step two-pass networks (substitution_two_pass_1500),
+#     the start of the second substitution table's hybrid column, name substitution-1500.
 read_networks() {  # name (file names), family, networks, extra run.py flags
     local name=$1 family=$2 nets=$3 i=0
     shift 3
@@ -46,7 +47,6 @@ read_networks() {  # name (file names), family, networks, extra run.py flags
     done
     python "$here/seeds.py" --out "$here/seeds-neural-$name.json" "$out/neural-$name"-net*.json
 }
-network_only=",paired-classical,paired-hybrid"
 if [ -n "${CAESAR_NETS:-}" ]; then read_networks caesar caesar "$CAESAR_NETS"; fi
 if [ -n "${VIGENERE_NETS:-}" ]; then
     read_networks vigenere vigenere "$VIGENERE_NETS" ,paired-classical
@@ -56,10 +56,10 @@ if [ -n "${SUBSTITUTION_NETS:-}" ]; then
     read_networks substitution substitution "$SUBSTITUTION_NETS" ",paired-classical$hybrid"
 fi
 if [ -n "${VIGENERE_TAGGER_NETS:-}" ]; then
-    read_networks vigenere-tagger vigenere "$VIGENERE_TAGGER_NETS" "$network_only"
+    read_networks vigenere-tagger vigenere "$VIGENERE_TAGGER_NETS" ,paired-classical
 fi
 if [ -n "${SUBSTITUTION_TAGGER_NETS:-}" ]; then
-    read_networks substitution-tagger substitution "$SUBSTITUTION_TAGGER_NETS" "$network_only"
+    read_networks substitution-tagger substitution "$SUBSTITUTION_TAGGER_NETS" ,paired-classical
 fi
 if [ -n "${SUBSTITUTION_1500_NETS:-}" ]; then
     read_networks substitution-1500 substitution "$SUBSTITUTION_1500_NETS" ,paired-classical
