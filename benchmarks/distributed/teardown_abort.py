@@ -5,7 +5,7 @@ again for a while and count the launches where any rank exits non-zero.
     python benchmarks/distributed/teardown_abort.py --seconds 240 --json OUT.json
 
 Run it alone. Before the trainer (and the DDP wrapper it holds) was freed inside the
-process group, rank 1 aborted at exit in 4 of 61 launches with "terminate called without
+process group, rank 1 aborted at exit in 4 of 60 launches with "terminate called without
 an active exception".
 """
 

@@ -66,8 +66,8 @@ def train_run(
         # Under DDP the trainer holds the wrapper, whose reducer holds the process group
         # inside a reference cycle: left to the collector, it went at interpreter exit,
         # after the group's teardown, and a non-zero rank then aborted ("terminate called
-        # without an active exception") in 4 of 61 two-rank launches; freed here, while
-        # the group stands, in none of 91 (benchmarks/distributed/teardown_abort.py).
+        # without an active exception") in 4 of 60 two-rank launches; freed here, while
+        # the group stands, in none of 94 (benchmarks/distributed/teardown_abort.py).
         del trainer
         if ranks.distributed:
             gc.collect()
