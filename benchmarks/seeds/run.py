@@ -187,6 +187,13 @@ def rnnlab(*args: str) -> str:
     return done.stdout
 
 
+def command_of(name: str) -> str:
+    """The case's command as results.json records it (runs of another seed are kept only
+    while it is unchanged)."""
+    flags, _ = CASES[name]
+    return " ".join(["rnnlab decipher train", *flags, "--seed S"])
+
+
 def run_case(name: str, seed: int, workdir: Path) -> dict:
     flags, lengths = CASES[name]
     out = workdir / f"{name}-seed{seed}"
@@ -242,8 +249,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep or tmp)
         for name in args.only.split(","):
-            flags, _ = CASES[name]
-            command = " ".join(["rnnlab decipher train", *flags, "--seed S"])
+            command = command_of(name)
             # runs of the same command with other seeds (an earlier call) are kept, so
             # seeds can be run a few at a time
             earlier = results["cases"].get(name, {})
