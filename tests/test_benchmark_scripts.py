@@ -4,7 +4,6 @@ take the median and the worst of the right numbers."""
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,9 +22,11 @@ def test_each_seed_case_is_a_run_the_cli_builds(name):
     from rnnlab import decipher
 
     flags, lengths = SEEDS_RUN.CASES[name]
+    from rnnlab.cli.options import given_options
+    from rnnlab.options import DECIPHER
+
     args = build_parser().parse_args(["decipher", "train", *flags, "--seed", "3", "--out", "x"])
-    options = {f.name: getattr(args, f.name) for f in fields(decipher.DecipherOptions)}
-    run = decipher.build_run(decipher.DecipherOptions(**options | {"precision": "fp32"}))
+    run = decipher.build_run(given_options(args, DECIPHER))
     if "--steps" in flags:
         assert run.train.steps == int(flags[flags.index("--steps") + 1])
     assert run.train.seed == 3

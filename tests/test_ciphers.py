@@ -24,9 +24,9 @@ def test_caesar_is_the_classical_cipher_unless_told_otherwise():
 def test_the_seed_alphabet_is_decipher_trains_default_for_caesar():
     from rnnlab import decipher
 
-    run = decipher.build_run(decipher.DecipherOptions())
+    run = decipher.build_run({})
     assert (run.data.cipher, run.data.alphabet) == ("caesar", SEED_ALPHABET)
-    other = decipher.build_run(decipher.DecipherOptions(cipher="vigenere", key="LEMON"))
+    other = decipher.build_run({"cipher": "vigenere", "key": "LEMON"})
     assert other.data.alphabet is None  # the family's own, as before
 
 

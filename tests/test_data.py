@@ -3,8 +3,8 @@ import pytest
 
 from rnnlab.ciphers import get_cipher
 from rnnlab.data.parallel import CipherStream, PairsData, read_pairs
-from rnnlab.data.textfile import read_text
 from rnnlab.errors import UserError
+from rnnlab.io import read_text
 
 
 def stream(**kw) -> CipherStream:

@@ -188,7 +188,10 @@ def test_a_missing_or_malformed_start_key_exits_2(enigma_run, capsys, extra, fra
     [
         (["--key", f"{MACHINE} start=ABC"], "drop start="),
         (["--key", "rotors=I,I,II"], "three different rotors"),
-        (["--key", MACHINE, "--arch", "rotor", "--hidden", "8"], "drop --hidden"),
+        (
+            ["--key", MACHINE, "--arch", "rotor", "--hidden", "8"],
+            "--hidden is not an option of the rotor",
+        ),
     ],
 )
 def test_bad_given_enigma_training_options_exit_2(tmp_path, capsys, extra, fragment):

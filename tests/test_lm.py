@@ -51,7 +51,7 @@ def tiny_lm_run(data, steps=60, **overrides) -> lm.LMRun:
         lr=1e-2,
         optimizer="adam",
         schedule="constant",
-        warmup_steps=0,
+        warmup=0,
         weight_decay=0.0,
         eval_every=20,
         steps=steps,
@@ -59,7 +59,7 @@ def tiny_lm_run(data, steps=60, **overrides) -> lm.LMRun:
         precision="fp32",  # the preset's "auto" would differ between CPUs
     )
     settings.update(overrides)
-    return lm.build_run("cpu", settings)
+    return lm.build_run({"preset": "cpu", **settings})
 
 
 def unigram_entropy(text: str) -> float:
@@ -324,7 +324,7 @@ def test_lm_cli_train_eval_sample(text_file, tmp_path, capsys):
 
 
 def test_seed_preset_is_seed_003(text_file):
-    run = lm.build_run("seed", {"data": str(text_file)})
+    run = lm.build_run({"preset": "seed", "data": str(text_file)})
     assert (run.model.model, run.model.input, run.model.hidden) == ("elman", "scalar", 256)
     assert (run.data.seq_len, run.train.batch_size, run.train.optimizer) == (25, 64, "rmsprop")
     assert (run.train.lr, run.train.grad_clip, run.data.layout) == (1e-3, 3.0, "chunks")
@@ -421,7 +421,7 @@ def test_embedding_init_bounds_the_embedding_and_the_tied_head(tied):
     assert weight.std().item() == pytest.approx(0.1 / math.sqrt(3), rel=0.05)  # uniform
     assert (model.head.weight is weight) == tied
     for bad in (-0.1, math.inf, math.nan):
-        with pytest.raises(UserError, match="--embedding-init"):
+        with pytest.raises(UserError, match="`embedding_init`"):
             lm.CharLMConfig(vocab_size=60, embedding_init=bad)
 
 
@@ -448,5 +448,5 @@ def test_an_ema_run_evaluates_saves_and_resumes_its_average(text_file, tmp_path)
 
 def test_ema_outside_zero_to_one_is_refused():
     for bad in (1.0, -0.1):
-        with pytest.raises(UserError, match="--ema"):
+        with pytest.raises(UserError, match="`ema`"):
             lm.TrainConfig(ema=bad)

@@ -3,6 +3,7 @@ response keeps (JSON errors of one line, body and host limits, a full queue is a
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def assert_error(response, status: int, fragment: str = "") -> None:
     body = response.json()
     assert list(body) == ["error"]
     assert "\n" not in body["error"] and "Traceback" not in body["error"]
+    assert not re.search(r"--[a-z]", body["error"]), body["error"]  # the page's words, no flags
     assert fragment in body["error"]
 
 

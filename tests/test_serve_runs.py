@@ -209,8 +209,8 @@ def test_a_sample_of_length_zero_is_empty(client):
     "name, body, status, fragment",
     [
         ("tiny_lm", {"prime": "é"}, 400, "'é' (U+00E9) is not in the model's vocabulary"),
-        ("tiny_lm", {"temperature": -1}, 400, "--temperature must be >= 0"),
-        ("tiny_lm", {"top_p": 0}, 400, "--top-p"),
+        ("tiny_lm", {"temperature": -1}, 400, "Temperature must be >= 0"),
+        ("tiny_lm", {"top_p": 0}, 400, "Top p must be in (0, 1]"),
         ("tiny_lm", {"length": 10**6}, 422, "length"),
         ("seed_tagger", {}, 400, "'decipher' run"),
         ("nothing", {}, 404, "no run named"),
@@ -312,14 +312,24 @@ def test_train_a_short_language_model(fresh):
 @pytest.mark.parametrize(
     "body, status, fragment",
     [
-        ({"task": "decipher", "stepz": 3}, 400, "unknown decipher option 'stepz'"),
-        ({"task": "decipher", "pairs": "/etc/passwd"}, 400, "for the command line"),
-        ({"task": "lm", "data": "/etc/passwd"}, 400, "for the command line"),
-        ({"task": "decipher", "plaintext": "/etc/passwd"}, 400, "random or english"),
-        ({"task": "decipher", "steps": "many"}, 400, "steps"),
-        ({"task": "decipher", "key_mode": "given", "layers": 2}, 400, "drop --layers"),
-        ({"task": "lm", "hidden": "wide"}, 400, "hidden"),
-        ({"task": "lm", "temperature": 1}, 400, "temperature"),
+        ({"task": "decipher", "stepz": 3}, 422, "stepz: Extra inputs are not permitted"),
+        # options that name a file on the server are not the page's
+        ({"task": "decipher", "pairs": "/etc/passwd"}, 422, "Pairs: Extra inputs"),
+        ({"task": "lm", "data": "/etc/passwd"}, 422, "Data: Extra inputs"),
+        ({"task": "decipher", "plaintext": "/etc/passwd"}, 422, "Plaintext: Input should be"),
+        ({"task": "decipher", "steps": "many"}, 422, "Steps: Input should be a valid integer"),
+        ({"task": "decipher", "steps": True}, 422, "Steps: Input should be a valid integer"),
+        ({"task": "decipher", "steps": 10**12}, 422, "Steps: Input should be less than or"),
+        ({"task": "decipher", "hidden": 2**31}, 422, "Hidden units: Input should be less"),
+        ({"task": "decipher", "lr": 1e30}, 422, "Learning rate: Input should be less"),
+        ({"task": "decipher", "steps": 0}, 422, "Steps: Input should be greater than"),
+        # a given option the architecture does not take, whatever its value
+        ({"task": "decipher", "key_mode": "given", "layers": 2}, 400, "Layers is not an option"),
+        ({"task": "decipher", "key_mode": "given", "layers": 1}, 400, "Layers is not an option"),
+        ({"task": "decipher", "arch": "twopass", "feedback": 4}, 400, "Feedback window is"),
+        ({"task": "lm", "hidden": "wide"}, 422, "Hidden units: Input should be"),
+        ({"task": "lm", "steps": 10, "max_time": 1}, 400, "Steps and Minutes exclude each"),
+        ({"task": "lm", "temperature": 1}, 422, "temperature"),
         ({"task": "chess"}, 422, "task"),
     ],
 )

@@ -117,18 +117,21 @@ def test_word_keys_turn_on_location_feeding(tmp_path):
 def test_two_pass_needs_unknown_mode():
     run = two_pass_run(2)
     run.data = DecipherDataConfig(cipher="caesar", key_mode="fixed")
-    with pytest.raises(UserError, match="needs --key-mode unknown"):
+    with pytest.raises(UserError, match="needs `key_mode` unknown"):
         run.__post_init__()
 
 
 @pytest.mark.parametrize(
     "flags, fragment",
     [
-        (["--two-pass"], "needs --key-mode unknown"),
-        (["--two-pass", "--key-mode", "given"], "needs --key-mode unknown"),
-        (["--two-pass", "--key-mode", "unknown", "--impl", "scratch"], "drop --impl"),
+        (["--two-pass", "--key-mode", "fixed"], "trains with --key-mode unknown, not fixed"),
+        (["--two-pass", "--key-mode", "given"], "trains with --key-mode unknown, not given"),
+        (["--arch", "twopass", "--key-mode", "given"], "trains with --key-mode unknown"),
+        (["--two-pass", "--arch", "keyed"], "--two-pass is the twopass model"),
+        (["--two-pass", "--impl", "scratch"], "--impl is not an option of the twopass model"),
+        (["--two-pass", "--bidirectional"], "--bidirectional is not an option of the twopass"),
         (["--two-pass", "--key-mode", "unknown", "--feedback", "4"], "--feedback"),
-        (["--key-mode", "unknown", "--key-pooling", "periodic"], "is for --two-pass"),
+        (["--key-mode", "unknown", "--key-pooling", "periodic"], "not an option of the tagger"),
         (
             [
                 "--two-pass",
@@ -325,7 +328,7 @@ def test_show_key_needs_a_two_pass_model(tmp_path, capsys):
 
     decipher.train(tiny_run(steps=2), tmp_path / "fixed")
     code, _, err = run_cli(["decipher", "run", str(tmp_path / "fixed"), "--show-key", "AB"], capsys)
-    assert_one_line_error(code, err, "--show-key needs a --two-pass model")
+    assert_one_line_error(code, err, "--show-key needs a two-pass model")
 
 
 def test_validation_line_shows_how_often_the_key_was_named(capsys):

@@ -44,7 +44,8 @@ if not {fused}:
 if not {cheap_dropout}:
     rnnlab.models.charlm.Dropout = torch.nn.Dropout
     rnnlab.nn.modules._ImplMixin._drops_between_layers_on_cpu = lambda self, x: False
-run = lm.build_run("cpu", {{"steps": {steps}, "eval_every": 10**9, "precision": "{precision}"}})
+options = {{"preset": "cpu", "steps": {steps}, "eval_every": 10**9, "precision": "{precision}"}}
+run = lm.build_run(options)
 lm.train(run, "{out}")
 """
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -246,11 +246,11 @@ def lm_train_path(case: Case, device: torch.device, reps: int, peak: float) -> l
         batch_size=case.batch,
         lr=1e-3,
         schedule="constant",
-        warmup_steps=0,
+        warmup=0,
         device=device.type,
         steps=1,
     )
-    run = lm.build_run("cpu", overrides)
+    run = lm.build_run({"preset": "cpu", **overrides})
     run.data.eval_max_chars = 2 * case.seq  # the timed part is training; eval stays tiny
     run.model.vocab_size = len(corpus.vocab)
     vocab_case = replace(case, vocab=len(corpus.vocab))

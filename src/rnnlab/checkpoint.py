@@ -24,7 +24,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from rnnlab.errors import UserError
-from rnnlab.io import append_lines, atomic_write, refuse_link, write_json  # noqa: F401  (re-exported: ckpt.write_json)
+from rnnlab.io import append_lines, atomic_write, refuse_link
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
@@ -66,8 +66,8 @@ def prepare_out_dir(out: Path, resume: bool) -> None:
             raise UserError(f"{out}: nothing to resume (no checkpoint there)")
     elif is_checkpoint(out):
         raise UserError(
-            f"{out} already holds a checkpoint; pass --resume to continue it, or choose "
-            f"another --out"
+            f"{out} already holds a checkpoint; pass `resume` to continue it, or choose "
+            f"another `out`"
         )
 
 

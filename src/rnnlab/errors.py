@@ -6,6 +6,11 @@ the CLI says what was saved and exits with 130. Anything else escaping is a bug 
 allowed to show its traceback.
 """
 
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
 
 class UserError(Exception):
     """Bad input from the user: a file, a flag, a character, a checkpoint directory."""
@@ -28,3 +33,18 @@ class LostRank(UserError):
     """A data-parallel run lost one of its processes: it died, or stopped answering for the
     collective timeout. The message says which rank saw it and what checkpoint is left; the
     CLI shows it as one line (exit code 1: nothing the user typed was wrong)."""
+
+
+# An option inside a library message is written as its name in backticks (`key_mode`), so
+# that each front end can show it in its own words: the CLI as the flag (--key-mode), the
+# web page as the field's label (Key mode), a notebook as the name itself.
+OPTION_NAME = re.compile(r"`([a-z][a-z0-9_]*)`")
+
+
+def option_words(message: str, show: Callable[[str], str]) -> str:
+    """`message` with each `name` replaced by show(name)."""
+    return OPTION_NAME.sub(lambda m: show(m.group(1)), message)
+
+
+def as_flag(name: str) -> str:
+    return "--" + name.replace("_", "-")

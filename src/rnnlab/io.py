@@ -113,5 +113,5 @@ def decode_bytes(raw: bytes, path: str | Path, encoding: str = "utf-8") -> str:
         line = raw.count(b"\n", 0, e.start) + 1
         raise UserError(
             f"{path}: not valid {encoding} at byte offset {e.start} (line {line}): "
-            f"byte 0x{raw[e.start]:02x}; pass --encoding if the file uses another encoding"
+            f"byte 0x{raw[e.start]:02x}; pass `encoding` if the file uses another encoding"
         ) from None

@@ -75,10 +75,10 @@ class Rot13(Caesar):
 
     def __init__(self, key: int | str | None = None, alphabet: Alphabet | None = None) -> None:
         if key is not None and parse_shift(key) % 26 != 13:
-            raise UserError("rot13 takes no key (it is always 13); use --cipher caesar --key N")
+            raise UserError("rot13 takes no key (it is always 13); use `cipher` caesar `key` N")
         if alphabet is not None and alphabet.chars != LATIN:
             raise UserError(
-                "rot13 is fixed to the 26 letters A-Z; use --cipher caesar --alphabet …"
+                "rot13 is fixed to the 26 letters A-Z; use `cipher` caesar `alphabet` …"
             )
         super().__init__(13, Alphabet(LATIN))
 

@@ -174,7 +174,7 @@ class Enigma(Cipher):
         if fixed is not None and any(
             p.lower().startswith("start=") or is_start(p) for p in str(fixed).split()
         ):
-            raise UserError("each message draws its own start position: drop start= from --key")
+            raise UserError("each message draws its own start position: drop start= from `key`")
         return str(replace(EnigmaSettings.parse(fixed), start=str(key).upper()))
 
     def _run(self, indices: Sequence[int]) -> list[int]:

@@ -56,9 +56,9 @@ def parse_key_length(spec: str | None) -> tuple[int, int]:
         lo = int(lo_s)
         hi = int(hi_s) if sep else lo
     except ValueError:
-        raise UserError(f"--key-length must look like 5 or 3-12, got {spec!r}") from None
+        raise UserError(f"`key_length` must look like 5 or 3-12, got {spec!r}") from None
     if lo < 1 or hi < lo:
-        raise UserError(f"--key-length must be 1 or more, low to high, got {spec!r}")
+        raise UserError(f"`key_length` must be 1 or more, low to high, got {spec!r}")
     return lo, hi
 
 
@@ -154,7 +154,7 @@ def key_symbols(cipher: Cipher) -> list[int]:
     substitution key is its table; a key word is its letters.
     """
     if not cipher.random_keys:
-        raise UserError(f"{cipher.name} keys cannot be given to a model; use --key-mode fixed")
+        raise UserError(f"{cipher.name} keys cannot be given to a model; use `key_mode` fixed")
     return cipher.key_symbols()
 
 

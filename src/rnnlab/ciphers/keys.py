@@ -11,7 +11,7 @@ from rnnlab.errors import UserError
 def word_key(cipher: str, key: Any, alphabet: Alphabet) -> list[int]:
     """A key word as alphabet indices (case folded as the alphabet allows)."""
     if key is None or str(key) == "":
-        raise UserError(f"{cipher} needs a key word over its alphabet, e.g. --key LEMON")
+        raise UserError(f"{cipher} needs a key word over its alphabet, e.g. `key` LEMON")
     indices = []
     for ch in str(key):
         found = alphabet.lookup(ch)

@@ -65,7 +65,7 @@ class Affine(TableCipher):
     def __init__(self, key=None, alphabet: Alphabet | None = None) -> None:
         alphabet = alphabet or Alphabet(self.default_alphabet)
         if key is None:
-            raise UserError("affine needs --key A,B (e.g. 5,8)")
+            raise UserError("affine needs `key` A,B (e.g. 5,8)")
         a, b = int_list("affine", key, 2, "5,8")
         m = len(alphabet)
         if math.gcd(a, m) != 1:
@@ -122,7 +122,7 @@ class Substitution(TableCipher):
         alphabet = alphabet or Alphabet(self.default_alphabet)
         if key is None:
             raise UserError(
-                f"substitution needs --key: a permutation of the alphabet {alphabet.chars!r}"
+                f"substitution needs `key`: a permutation of the alphabet {alphabet.chars!r}"
             )
         table = []
         for ch in str(key):

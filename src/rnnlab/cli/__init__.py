@@ -1,4 +1,4 @@
-"""`rnnlab …`: argument parsing and printing, over the library's plain functions.
+"""The command line: argument parsing and printing, over the library's plain functions.
 
 Every user mistake surfaces as one `error: …` line on stderr and exit code 2.
 
@@ -14,16 +14,22 @@ from collections.abc import Sequence
 
 import rnnlab
 from rnnlab.cli import bench, cipher, crack, decipher, lm, plot, serve
-from rnnlab.cli.common import Parser, fail, run_command, typed_options
+from rnnlab.cli.common import Parser, fail, run_command
 
 __all__ = ["build_parser", "main"]
+
+DESCRIPTION = (
+    "rnnlab: character-level recurrent networks. Encrypt and decrypt with classical ciphers, "
+    "train a network to decrypt a cipher from examples, break a cipher without its key, and "
+    "train a language model on any text file and generate text from it."
+)
 
 # One module per command group, in the order `rnnlab --help` lists them.
 COMMAND_GROUPS = (cipher, decipher, lm, crack, bench, plot, serve)
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="rnnlab", description=__doc__.splitlines()[0])
+    parser = Parser(prog="rnnlab", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"rnnlab {rnnlab.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in COMMAND_GROUPS:
@@ -46,10 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.text, extras = extras[0], []
     if extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
-    # What the user typed, as option names: on resume, --steps extends the saved run only
-    # when typed, and other typed options must agree with the saved run.
-    args.typed = typed_options(argv, vars(args))
-    args.steps_given = "steps" in args.typed
     if getattr(args, "examples", 1) < 1:
         raise SystemExit(fail("--examples must be at least 1"))
     return run_command(args)

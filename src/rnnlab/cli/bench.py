@@ -6,8 +6,8 @@ import argparse
 import json
 
 from rnnlab.choices import BENCH_CASES, PRECISIONS
-from rnnlab.cli.common import PRECISION_HELP
 from rnnlab.errors import UserError
+from rnnlab.options.common import PRECISION_HELP
 
 
 def cmd_bench(args: argparse.Namespace) -> None:

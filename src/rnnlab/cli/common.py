@@ -14,16 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from rnnlab.errors import Interrupted, LostRank, UserError
+from rnnlab.errors import Interrupted, LostRank, UserError, as_flag, option_words
 from rnnlab.io import decode_bytes
 
 EXIT_FAILED = 1  # a run failed for a reason outside the user's input (a lost rank)
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for "stopped by SIGINT"
-IMPL_HELP = (
-    "who computes the RNN: torch (cuDNN/oneDNN), scratch (rnnlab's cells, a Python loop) "
-    "or compiled (rnnlab's cells with a hand-written backward pass); same weights"
-)
 
 
 class Parser(argparse.ArgumentParser):
@@ -70,12 +66,6 @@ def positive_int_list(value: str) -> list[int]:
 # -- training runs --------------------------------------------------------------------
 
 
-PRECISION_HELP = (
-    "autocast: auto (bf16 where the device multiplies it natively: CUDA, CPUs with AMX or "
-    "AVX512-BF16; else fp32), fp32, bf16, fp16 (CUDA only)"
-)
-
-
 def check_precision(precision: str | None, device: str) -> None:
     """fp16 autocast is CUDA's; on a CPU say so before anything is written."""
     from rnnlab.device import resolve_device
@@ -106,10 +96,22 @@ def resolve_out_dir(args: argparse.Namespace, base: str) -> Path:
     return out
 
 
-def add_run_args(p: argparse.ArgumentParser, seed_default: int | None, out_name: str) -> None:
-    """The flags every `… train` command shares: where, on what, resume, dry run."""
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--seed", type=int, default=seed_default, help="random seed (weights, data)")
+def add_run_args(p: argparse.ArgumentParser, out_name: str) -> None:
+    """The flags every `… train` command shares besides the run's options: where its
+    options come from, where it goes, resume, dry run."""
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="a TOML file of options (name = value, as the flags are named); flags win",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_run",
+        default=None,
+        metavar="RUN",
+        help="start a new run with the options RUN was made with; flags and --config win",
+    )
     p.add_argument(
         "--out",
         default=None,
@@ -123,19 +125,6 @@ def add_run_args(p: argparse.ArgumentParser, seed_default: int | None, out_name:
         help="train 2 steps into a temporary directory and reload; checks the setup",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar or eval lines")
-
-
-def typed_options(argv: list[str], known: dict) -> set[str]:
-    """The options in `argv` by their argparse names: `--key-length 5` and `--key-length=5`
-    are key_length, `--no-feed-location` is feed_location."""
-    names = set()
-    for token in argv:
-        if token.startswith("--"):
-            name = token[2:].split("=", 1)[0].replace("-", "_")
-            if name.startswith("no_") and name not in known:
-                name = name[3:]
-            names.add(name)
-    return names
 
 
 def add_cipher_args(
@@ -162,9 +151,9 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         args.func(args)
     except LostRank as e:
-        return fail(str(e), EXIT_FAILED)
+        return fail(option_words(str(e), as_flag), EXIT_FAILED)
     except UserError as e:
-        return fail(str(e))
+        return fail(option_words(str(e), as_flag))
     except Interrupted as e:
         if os.environ.get("RANK", "0") != "0":  # under torchrun, rank 0 says what it saved
             return EXIT_INTERRUPTED

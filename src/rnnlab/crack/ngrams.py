@@ -21,9 +21,8 @@ from safetensors.numpy import load_file, save_file
 
 from rnnlab.crack.letters import M, to_ids
 from rnnlab.data.corpus import cache_root, file_cache_key, shipped_corpus
-from rnnlab.data.textfile import read_text
 from rnnlab.errors import UserError
-from rnnlab.io import atomic_write
+from rnnlab.io import atomic_write, read_text
 
 ORDER = 4
 CACHE_VERSION = 1

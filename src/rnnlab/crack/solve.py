@@ -73,8 +73,8 @@ class CrackResult:
 
 def no_attack_message(name: str) -> str:
     return (
-        f"rnnlab has no classical attack for {name}; train a decipher model on it "
-        f"(rnnlab decipher train --cipher {name} --key-mode unknown) and pass --model DIR"
+        f"rnnlab has no classical attack for {name}; train a decipher model on {name} with "
+        f"`key_mode` unknown and crack with it (`model` DIR)"
     )
 
 
@@ -115,7 +115,7 @@ def crack(
     if model_dir is not None:
         return crack_with_model(text, model_dir, hybrid, deadline, seed, corpus, cipher)
     if hybrid:
-        raise UserError("--hybrid needs --model DIR (the network whose reading seeds the search)")
+        raise UserError("`hybrid` needs `model` DIR (the network whose reading seeds the search)")
     if cipher is not None:
         letters = letters_of(text, min_letters(cipher), f"break {cipher}")
     else:
@@ -133,7 +133,7 @@ def crack(
         if identified.family == NO_ATTACK and len(letters) < DECIDES_ALL_FAMILIES:
             raise UserError(
                 f"only {len(letters)} letters and no cheap cipher (Caesar, affine, atbash) "
-                f"fits: too short to decide among the others; name it with --cipher or give "
+                f"fits: too short to decide among the others; name it with `cipher` or give "
                 f"at least {DECIDES_ALL_FAMILIES} letters"
             )
         if identified.family == NO_ATTACK:
@@ -166,7 +166,7 @@ def identify_short(
     possible += [NO_ATTACK] if NO_ATTACK in close else []
     raise UserError(
         f"only {n} letters and no cipher fits clearly (tried {', '.join(tried)}); still "
-        f"possible: {', '.join(possible)}; name it with --cipher or give at least "
+        f"possible: {', '.join(possible)}; name it with `cipher` or give at least "
         f"{SHORT_TEXT} letters"
     )
 
@@ -185,8 +185,8 @@ def crack_with_model(
     if cipher is not None and cipher != (family := model_family(model_dir)):
         # the network reads the family it was trained on, whatever it is told
         raise UserError(
-            f"--cipher {cipher} does not match the model in {model_dir}, which was trained "
-            f"on {family}; drop --cipher, or use a model trained on {cipher}"
+            f"`cipher` {cipher} does not match the model in {model_dir}, which was trained "
+            f"on {family}; drop `cipher`, or use a model trained on {cipher}"
         )
     letters = letters_of(text, 1, "read")
     model = load_model(corpus)

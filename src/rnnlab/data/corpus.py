@@ -75,7 +75,7 @@ def _chunks(path: Path, encoding: str) -> Iterator[str]:
                 bad = offset - len(pending) + e.start
                 raise UserError(
                     f"{path}: not valid {encoding} at byte offset {bad} (line "
-                    f"{_line_of(path, bad)}); pass --encoding if the file uses another encoding"
+                    f"{_line_of(path, bad)}); pass `encoding` if the file uses another encoding"
                 ) from None
             if "\x00" in text:
                 raise UserError(f"{path}: looks like a binary file (contains NUL bytes)")
@@ -190,7 +190,7 @@ def load_corpus(
     path = Path(path) if path is not None else shipped_corpus()
     check_file(path)
     if not 0.0 < val_frac < 1.0 and val_path is None:
-        raise UserError(f"--val-frac must be between 0 and 1, got {val_frac}")
+        raise UserError(f"`val_frac` must be between 0 and 1, got {val_frac}")
     fixed_vocab = vocab.chars if vocab is not None else ""
     key = file_cache_key(path, encoding, f"{val_frac}|{val_path}|{fixed_vocab}")
     cache = cache_root() / "corpora" / key

@@ -85,6 +85,13 @@ class KeyedStream:
     def vocab(self) -> Vocab:
         return Vocab(self.space.alphabet)
 
+    @property
+    def key_space(self) -> KeySpace:
+        return self.space
+
+    def vocabs(self) -> tuple[Vocab, Vocab]:
+        return self.vocab, self.vocab
+
     def spec(self) -> dict:
         """What config.json records in place of one cipher's spec."""
         return {"name": self.space.family, "key": None, "alphabet": self.space.alphabet}

@@ -26,8 +26,8 @@ import torch
 from rnnlab.ciphers import Cipher
 from rnnlab.data.batch import IGNORE_INDEX, Batch
 from rnnlab.data.plaintext import HELD_OUT, TRAIN, RandomPlaintext, TextPlaintext
-from rnnlab.data.textfile import read_text
 from rnnlab.errors import UserError
+from rnnlab.io import read_text
 from rnnlab.vocab import Vocab, describe_char
 
 Plaintext = RandomPlaintext | TextPlaintext
@@ -81,7 +81,7 @@ class CipherStream:
         if self.plaintext.uniform and size**seq_len < 100 * val_examples:
             raise UserError(
                 f"only {size}^{seq_len} distinct messages of length {seq_len}: too few to "
-                f"hold out {val_examples} for validation; use a longer --seq-len"
+                f"hold out {val_examples} for validation; use a longer `seq_len`"
             )
         self.val = fresh_messages(cipher, self.plaintext, val_examples, seq_len, seed, STREAM_VAL)
         # Text plaintext is held out by position already; random messages need a filter.
@@ -89,9 +89,19 @@ class CipherStream:
             {row.tobytes() for row in self.val.targets.numpy()} if self.plaintext.uniform else set()
         )
 
+    key_space = None  # one fixed key: no key space
+
     @property
     def vocab(self) -> Vocab:
         return Vocab(self.cipher.alphabet.chars)
+
+    def vocabs(self) -> tuple[Vocab, Vocab]:
+        """The model's input and output vocabularies."""
+        return self.vocab, self.vocab
+
+    def spec(self) -> dict:
+        """The cipher config.json records: its canonical key and alphabet."""
+        return self.cipher.spec()
 
     def train_batch(self, step: int) -> Batch:
         rng = np.random.default_rng([self.seed, STREAM_TRAIN, step])
@@ -240,6 +250,14 @@ class PairsData:
         self.val_pairs = [p for p in val if self._encodable(p)]
         self.val_dropped = len(val) - len(self.val_pairs)
         self.val = PairSet(self.val_pairs or train[:1], self.in_vocab, self.out_vocab)
+
+    key_space = None  # pairs carry no keys
+
+    def vocabs(self) -> tuple[Vocab, Vocab]:
+        return self.in_vocab, self.out_vocab
+
+    def spec(self) -> dict | None:
+        return None  # no cipher: whatever made the pairs
 
     def _encodable(self, p: Pair) -> bool:
         return not self.in_vocab.unknown_chars(p.ciphertext) and not self.out_vocab.unknown_chars(

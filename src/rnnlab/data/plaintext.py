@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.ciphers import Alphabet
-from rnnlab.data.textfile import read_text
 from rnnlab.errors import UserError
+from rnnlab.io import read_text
 
 TRAIN, HELD_OUT = "train", "held_out"
 TEXT_TRAIN_FRACTION = 0.9
@@ -71,5 +71,5 @@ def plaintext_source(spec: str, alphabet: Alphabet) -> RandomPlaintext | TextPla
         return TextPlaintext(read_text(path), alphabet, "english (Tiny Shakespeare)")
     path = Path(spec)
     if not path.exists():
-        raise UserError(f"--plaintext {spec!r}: use random, english, or an existing text file")
+        raise UserError(f"`plaintext` {spec!r}: use random, english, or an existing text file")
     return TextPlaintext(read_text(path), alphabet, str(path))

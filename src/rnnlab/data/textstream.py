@@ -71,8 +71,8 @@ class StreamBatches:
         row_len = len(ids) // batch_size
         if row_len < seq_len + 1:
             raise UserError(
-                f"training text has {len(ids)} characters: too short for --batch-size "
-                f"{batch_size} x --seq-len {seq_len} (needs at least "
+                f"training text has {len(ids)} characters: too short for `batch_size` "
+                f"{batch_size} x `seq_len` {seq_len} (needs at least "
                 f"{batch_size * (seq_len + 1)})"
             )
         self.ids = ids

@@ -74,17 +74,17 @@ class CharLMConfig(ModelConfig):
             raise UserError(f"unknown input {self.input!r}; use embedding or scalar")
         check_at_least_one(self, ("vocab_size", "embedding", "hidden", "layers"), ("vocab_size",))
         if not 0.0 <= self.dropout < 1.0:
-            raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
+            raise UserError(f"`dropout` must be in [0, 1), got {self.dropout}")
         if not (math.isfinite(self.embedding_init) and self.embedding_init >= 0):
             raise UserError(
-                f"--embedding-init must be a finite number at least 0, got {self.embedding_init}"
+                f"`embedding_init` must be a finite number at least 0, got {self.embedding_init}"
             )
         if not 0.0 <= self.weight_drop < 1.0:
-            raise UserError(f"--weight-drop must be in [0, 1), got {self.weight_drop}")
+            raise UserError(f"`weight_drop` must be in [0, 1), got {self.weight_drop}")
         if self.weight_drop and self.model == "elman":
-            raise UserError("--weight-drop needs a gated cell (lstm, gru, mogrifier, lnlstm)")
+            raise UserError("`weight_drop` needs a gated cell (lstm, gru, mogrifier, lnlstm)")
         if self.tie_weights and (self.embedding != self.hidden or self.input != "embedding"):
-            raise UserError("--tie-weights needs an embedding input with --embedding == --hidden")
+            raise UserError("`tie_weights` needs an embedding input with `embedding` == `hidden`")
 
 
 @register

@@ -164,7 +164,7 @@ class KeyedDecipherer(DecipherModel):
         """Streams `inputs` in `chunk` pieces under the given keys, carrying the state
         (padding after a row's end never changes its real positions: left to right)."""
         if keys is None or key_lengths is None:
-            raise UserError("this model needs the key: pass --key KEY")
+            raise UserError("this model needs the key: pass `key`")
         logits, state = chunked(
             inputs, chunk, lambda piece, state: self(piece, keys, key_lengths, state)
         )

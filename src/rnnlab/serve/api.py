@@ -19,6 +19,7 @@ from rnnlab.serve.schemas import (
     TextResponse,
 )
 from rnnlab.serve.state import State
+from rnnlab.serve.train_schema import in_page_words
 
 router = APIRouter(prefix="/api")
 
@@ -51,8 +52,8 @@ def key_help(name: str) -> str:
         return "no key"
     try:
         default = get_cipher(name).key
-    except UserError as e:  # "vigenere needs a key word …, e.g. --key LEMON": as the page says it
-        return str(e).replace("--key ", "")
+    except UserError as e:  # "vigenere needs a key word …, e.g. `key` LEMON": the page's words
+        return in_page_words(str(e)).replace("Key ", "")
     return "no key" if default is None else f"optional; default {default}"
 
 

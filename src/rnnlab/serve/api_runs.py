@@ -19,9 +19,9 @@ from rnnlab.serve.schemas import (
     DecryptRequest,
     DecryptResponse,
     SampleRequest,
-    TrainRequest,
 )
 from rnnlab.serve.state import State
+from rnnlab.serve.train_schema import TrainRequest, form_description, given
 
 router = APIRouter(prefix="/api")
 log = logging.getLogger("rnnlab.serve")
@@ -203,9 +203,19 @@ async def sample_text(name: str, body: SampleRequest, st: State) -> StreamingRes
 
 @router.post("/train")
 async def start_training(body: TrainRequest, st: State) -> dict:
-    """Start training (one job at a time) into a fresh directory under --runs."""
-    job = await asyncio.to_thread(st.jobs.start, body.task, body.options())
+    """Start training (one job at a time) into a fresh directory under the runs folder."""
+    job = await asyncio.to_thread(st.jobs.start, body.task, given(body))
     return {"name": job.name}
+
+
+@router.get("/train/options")
+async def training_options() -> dict[str, Any]:
+    """Every option the Train form offers, per task: label, help, default (by architecture
+    or preset), bounds and choices: the page holds no copy of any of them."""
+    from rnnlab.device import resolve_device
+
+    preset = await asyncio.to_thread(lambda: resolve_device("auto").type)
+    return form_description(preset)
 
 
 @router.get("/train")

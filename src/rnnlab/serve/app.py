@@ -18,11 +18,13 @@ from starlette.exceptions import HTTPException
 
 import rnnlab
 from rnnlab.errors import UserError
+from rnnlab.options import DECLARATIONS
 from rnnlab.serve import api, api_runs
 from rnnlab.serve.jobs import Conflict
 from rnnlab.serve.limits import MAX_BODY_BYTES, Busy, Guard
 from rnnlab.serve.runs import NotFound
 from rnnlab.serve.state import ServeState
+from rnnlab.serve.train_schema import in_page_words
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("rnnlab.serve")
@@ -72,11 +74,21 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": " ".join(str(message).split())}, status_code=status)
 
 
+def validation_words(first: dict) -> str:
+    """pydantic's first complaint, naming a training option by its label on the form."""
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    if len(loc) == 2 and loc[0] in DECLARATIONS and loc[1] in DECLARATIONS[loc[0]]:
+        where = DECLARATIONS[loc[0]][loc[1]].label  # ("decipher", "steps"): the task's option
+    else:
+        where = ".".join(loc) or "body"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
 def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def user_error(request: Request, e: UserError) -> JSONResponse:
         status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Conflict) else 400
-        return error(status, str(e))
+        return error(status, in_page_words(str(e)))
 
     @app.exception_handler(Busy)
     async def busy(request: Request, e: Busy) -> JSONResponse:
@@ -89,8 +101,7 @@ def add_error_handlers(app: FastAPI) -> None:
         first = e.errors()[0] if e.errors() else {}
         if first.get("type") == "json_invalid":
             return error(400, "malformed JSON body")
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-        return error(422, f"{where}: {first.get('msg', 'invalid')}")
+        return error(422, validation_words(first))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException) -> JSONResponse:

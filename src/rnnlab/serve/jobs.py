@@ -12,51 +12,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import fields
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from typing import Any
 
 from rnnlab.errors import UserError
+from rnnlab.options import DECLARATIONS
 from rnnlab.serve.runs import RunStore
 from rnnlab.train import Callbacks, Interrupted
 
 log = logging.getLogger("rnnlab.serve")
 
-# Options that name files on the server are the command line's: a page must not make the
-# server read (and then generate from) a file of its choosing.
-FILE_OPTIONS = {"pairs", "data", "val_data", "encoding"}
-WEB_PLAINTEXTS = ("random", "english")
 STOP_WAIT_S = 120.0  # a stop returns once the run is saved; one step plus a save is far less
 
 
 class Conflict(UserError):
     """Not now: a job is already running, or the one to stop is not: answered 409."""
-
-
-class LMOptions(BaseModel):
-    """What a page may choose for a language model; anything left out takes the "cpu"
-    preset's value (`rnnlab lm train`'s defaults on a CPU)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: Literal["lstm", "gru", "elman"] | None = None
-    impl: Literal["torch", "scratch", "compiled"] | None = None
-    embedding: int | None = None
-    hidden: int | None = None
-    layers: int | None = None
-    dropout: float | None = None
-    seq_len: int | None = None
-    batch_size: int | None = None
-    steps: int | None = None
-    max_time_min: float | None = None
-    lr: float | None = None
-    schedule: Literal["constant", "cosine"] | None = None
-    warmup_steps: int | None = None
-    eval_every: int | None = None
-    log_every: int | None = None
-    seed: int | None = None
-    device: str | None = None
 
 
 class JobCallbacks(Callbacks):
@@ -163,36 +132,22 @@ class JobManager:
 def build_run(task: str, options: dict[str, Any]) -> tuple[Any, str]:
     """The run the options ask for (through the library's own `build_run`) and the base
     of its directory name, as `rnnlab … train` names it."""
-    refused = sorted(FILE_OPTIONS & options.keys())
+    declaration = DECLARATIONS.get(task)
+    if declaration is None:
+        raise UserError(f"unknown task {task!r}; use decipher or lm")
+    refused = sorted(o.name for o in declaration if o.file and options.get(o.name) is not None)
     if refused:
-        raise UserError(
-            f"{', '.join(refused)}: reading files is for the command line (rnnlab {task} train)"
-        )
+        raise UserError(f"`{refused[0]}` names a file: that is for the command line")
+    for option in declaration:
+        value = options.get(option.name)
+        if option.web_choices and value is not None and value not in option.web_choices:
+            raise UserError(f"`{option.name}` must be one of {', '.join(option.web_choices)} here")
+    checked = declaration.check(options)
     if task == "decipher":
         from rnnlab import decipher
 
-        known = {f.name for f in fields(decipher.DecipherOptions)}
-        unknown = sorted(options.keys() - known)
-        if unknown:
-            raise UserError(f"unknown decipher option {unknown[0]!r}; known: {', '.join(known)}")
-        if options.get("plaintext", "random") not in WEB_PLAINTEXTS:
-            raise UserError("plaintext must be random or english here (a file: the CLI)")
-        typed = validate(TypeAdapter(decipher.DecipherOptions), options)
-        run = decipher.build_run(typed)
+        run = decipher.build_run(checked)
         return run, f"decipher-{run.data.cipher}"
-    if task == "lm":
-        from rnnlab import lm
+    from rnnlab import lm
 
-        typed = validate(TypeAdapter(LMOptions), options)
-        run = lm.build_run("cpu", typed.model_dump())
-        return run, "lm-tinyshakespeare"
-    raise UserError(f"unknown task {task!r}; use decipher or lm")
-
-
-def validate(adapter: TypeAdapter, options: dict[str, Any]) -> Any:
-    try:
-        return adapter.validate_python(options)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "options"
-        raise UserError(f"{where}: {first['msg']}") from None
+    return lm.build_run(checked), "lm-tinyshakespeare"

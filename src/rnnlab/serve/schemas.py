@@ -6,7 +6,7 @@ a silently ignored setting.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -68,17 +68,6 @@ class SampleRequest(Strict):
     top_k: int = 0
     top_p: float = 1.0
     seed: int = 0
-
-
-class TrainRequest(BaseModel):
-    """`task` plus the options of `rnnlab <task> train` (decipher: DecipherOptions' names,
-    e.g. cipher, key, steps; lm: hidden, layers, steps, …)."""
-
-    model_config = ConfigDict(extra="allow")
-    task: Literal["decipher", "lm"]
-
-    def options(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
 
 
 class Health(BaseModel):

@@ -56,7 +56,6 @@ __all__ = [
     "run_config",
     "sample_ciphertext",
     "score",
-    "source_vocabs",
     "train",
 ]
 
@@ -171,21 +170,15 @@ def space_alphabet(space: KeySpace) -> Alphabet:
     return Alphabet(space.alphabet)
 
 
-def source_vocabs(source: Source) -> tuple[Vocab, Vocab]:
-    if isinstance(source, PairsData):
-        return source.in_vocab, source.out_vocab
-    return source.vocab, source.vocab
-
-
 def run_config(run: DecipherRun, source: Source) -> dict[str, Any]:
     """What goes into config.json: enough to rebuild the model, the data and the run."""
-    in_vocab, out_vocab = source_vocabs(source)
+    in_vocab, out_vocab = source.vocabs()
     data = asdict(run.data)
-    if isinstance(source, CipherStream):
-        data["cipher_spec"] = source.cipher.spec()  # canonical key and alphabet
-    elif isinstance(source, KeyedStream):
-        data["cipher_spec"] = source.spec()  # family and alphabet; keys are per message
-        data["held_out_keys"] = source.space.holds_out
+    spec = source.spec()  # one cipher's canonical key, or a key space's family: none for pairs
+    if spec is not None:
+        data["cipher_spec"] = spec
+    if source.key_space is not None:
+        data["held_out_keys"] = source.key_space.holds_out
     return {
         "task": TASK,
         "rnnlab_version": rnnlab.__version__,
@@ -201,12 +194,27 @@ def run_config(run: DecipherRun, source: Source) -> dict[str, Any]:
 def prepare(run: DecipherRun) -> tuple[DecipherTask, dict[str, Any]]:
     """The data source, and the model's sizes filled in from it."""
     source = build_source(run.data, run.train.batch_size, run.train.seed)
-    in_vocab, out_vocab = source_vocabs(source)
-    space = source.space if isinstance(source, KeyedStream) else None
+    in_vocab, out_vocab = source.vocabs()
+    space = source.key_space
     run.model.sized_for(len(in_vocab), len(out_vocab), space)
     if space is not None:
         source.uniform = run.model.uniform_drill
     return DecipherTask(source), run_config(run, source)
+
+
+class DecipherKind:
+    """The decipher task, as the path every run takes sees it (tasks/runs.py)."""
+
+    name = TASK
+
+    def run_from_config(self, config: dict[str, Any]) -> DecipherRun:
+        return run_from_config(config)
+
+    def prepare(self, run: DecipherRun) -> tuple[DecipherTask, dict[str, Any]]:
+        return prepare(run)
+
+
+KIND = DecipherKind()
 
 
 def train(
@@ -215,25 +223,14 @@ def train(
     resume: bool = False,
     callbacks: Callbacks | None = None,
     steps: int | None = None,
-    chosen: frozenset[str] = frozenset(),
 ) -> tuple[DecipherModel, dict[str, Any]]:
     """Train (or resume) a decipher model into `out`; returns the model and last eval.
 
-    On resume the run is rebuilt from the saved config.json (options describing the model
-    or data are not used, and a setting named in `chosen` that is not the saved run's is an
-    error rather than ignored); `steps` may extend it.
+    On resume the run is rebuilt from the saved config.json: the steps, if given, extend
+    it, and any other option given (`run.given`) that is not the saved run's is an error
+    rather than ignored.
     """
-    return train_run(
-        run,
-        out,
-        task=TASK,
-        from_config=run_from_config,
-        prepare=prepare,
-        resume=resume,
-        callbacks=callbacks,
-        steps=steps,
-        chosen=chosen,
-    )
+    return train_run(KIND, run, out, resume=resume, callbacks=callbacks, steps=steps)
 
 
 # -- using a trained model ------------------------------------------------------------
@@ -265,7 +262,7 @@ class LoadedDecipherer:
 
 
 def load(directory: str | Path, device: str = "auto") -> LoadedDecipherer:
-    model, config, dev = load_run(directory, task=TASK, from_config=run_from_config, device=device)
+    model, config, dev = load_run(KIND, directory, device=device)
     in_vocab, out_vocab = Vocab.from_dict(config["in_vocab"]), Vocab.from_dict(config["out_vocab"])
     return LoadedDecipherer(model, config, in_vocab, out_vocab, dev)
 
@@ -278,10 +275,10 @@ def key_tensors(
     if loaded.key_mode != "given":
         if key is not None:
             what = "one fixed key" if loaded.key_mode == "fixed" else "unknown keys"
-            raise UserError(f"this model was trained on {what}; it takes no --key")
+            raise UserError(f"this model was trained on {what}; it takes no `key`")
         return None, None
     if key is None:
-        raise UserError(f"this model decrypts under a key you give: pass --key ({space.family})")
+        raise UserError(f"this model decrypts under a key you give: pass `key` ({space.family})")
     symbols = key_symbols(space.cipher(key))
     limit = loaded.model.config.max_key_len
     if len(symbols) > limit:
@@ -314,7 +311,7 @@ def decrypt(loaded: LoadedDecipherer, text: str, key: str | None = None, chunk: 
 def named_key(loaded: LoadedDecipherer, text: str) -> str:
     """The key a two-pass model names for `text`, in the family's --key syntax."""
     if not loaded.model.names_keys:
-        raise UserError("only a --two-pass model names the key it decrypts under")
+        raise UserError("only a two-pass model names the key it decrypts under")
     if not text:
         raise UserError("an empty line has no key to name")
     with torch.no_grad():
@@ -352,7 +349,7 @@ def evaluate(
     space = loaded.key_space
     cipher = loaded.cipher
     if cipher is None and space is None:
-        raise UserError("this model was trained on a pairs file; evaluate it with --pairs FILE")
+        raise UserError("this model was trained on a pairs file; evaluate it with `pairs` FILE")
     alphabet = cipher.alphabet if cipher is not None else space_alphabet(space)
     plaintext = plaintext_source(loaded.config["data"].get("plaintext", "random"), alphabet)
     accuracy, message_accuracy, key_accuracy = {}, {}, {}

@@ -7,8 +7,8 @@ so that any front end is thin and a notebook can call the same things.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,11 @@ from rnnlab import checkpoint as ckpt
 from rnnlab.data.batch import IGNORE_INDEX, Batch
 from rnnlab.data.corpus import Corpus, encode_text_file, load_corpus
 from rnnlab.data.textstream import ChunkBatches, StreamBatches, to_batch
+from rnnlab.device import resolve_device
 from rnnlab.errors import UserError
 from rnnlab.models.charlm import CharLM, CharLMConfig
-from rnnlab.tasks.lm_presets import PRESETS
+from rnnlab.options import LM, Options
+from rnnlab.options.lm_presets import PRESETS
 from rnnlab.tasks.runs import load_run, train_run
 from rnnlab.train import Callbacks, TrainConfig
 from rnnlab.train.distributed import SINGLE, Ranks
@@ -42,6 +44,8 @@ __all__ = [
     "check_sampling_args",
     "evaluate",
     "evaluate_ids",
+    "options_of_config",
+    "run_of_settings",
     "load",
     "pick_next",
     "prepare",
@@ -77,7 +81,7 @@ class LMDataConfig:
         if self.layout not in LAYOUTS:
             raise UserError(f"unknown layout {self.layout!r}; use {', '.join(LAYOUTS)}")
         if self.seq_len < 1 or self.eval_columns < 1:
-            raise UserError("--seq-len and eval columns must be at least 1")
+            raise UserError("`seq_len` and eval columns must be at least 1")
 
 
 @dataclass
@@ -85,6 +89,8 @@ class LMRun:
     data: LMDataConfig = field(default_factory=LMDataConfig)
     model: CharLMConfig = field(default_factory=CharLMConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    # the config fields the person chose (for the resume check); none for a saved run
+    given: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 def evaluate_ids(
@@ -186,7 +192,7 @@ def training_text(data: dict[str, Any]) -> tuple[str | None, str | None]:
         if path is not None and not Path(path).is_file():
             raise UserError(
                 f"{path}: the text this run was trained on is not there any more; "
-                f"pass --data FILE to evaluate on a file"
+                f"pass `data` FILE to evaluate on a file"
             )
         found.append(path)
     return found[0], found[1]
@@ -212,26 +218,32 @@ def prepare(run: LMRun) -> tuple[LMTask, dict[str, Any]]:
     return task, run_config(run, corpus)
 
 
+class LMKind:
+    """The language-model task, as the path every run takes sees it (tasks/runs.py)."""
+
+    name = TASK
+
+    def run_from_config(self, config: dict[str, Any]) -> LMRun:
+        return run_from_config(config)
+
+    def prepare(self, run: LMRun) -> tuple[LMTask, dict[str, Any]]:
+        return prepare(run)
+
+
+KIND = LMKind()
+
+
 def train(
     run: LMRun,
     out: str | Path,
     resume: bool = False,
     callbacks: Callbacks | None = None,
     steps: int | None = None,
-    chosen: frozenset[str] = frozenset(),
 ) -> tuple[CharLM, dict[str, Any]]:
-    """Train (or resume) a language model into `out`; returns the model and last eval."""
-    return train_run(
-        run,
-        out,
-        task=TASK,
-        from_config=run_from_config,
-        prepare=prepare,
-        resume=resume,
-        callbacks=callbacks,
-        steps=steps,
-        chosen=chosen,
-    )
+    """Train (or resume) a language model into `out`; returns the model and last eval.
+    On resume the steps, if given, extend the saved run; any other option given that is
+    not the saved run's is an error."""
+    return train_run(KIND, run, out, resume=resume, callbacks=callbacks, steps=steps)
 
 
 # -- using a trained model ------------------------------------------------------------
@@ -254,9 +266,7 @@ def load(directory: str | Path, device: str = "auto", last: bool = False) -> Loa
         name = ckpt.BEST_WEIGHTS
     elif (Path(directory) / ckpt.AVERAGE_WEIGHTS).exists():
         name = ckpt.AVERAGE_WEIGHTS
-    model, config, dev = load_run(
-        directory, task=TASK, from_config=run_from_config, device=device, weights=name
-    )
+    model, config, dev = load_run(KIND, directory, device=device, weights=name)
     return LoadedLM(model, config, Vocab.from_dict(config["vocab"]), dev, name)
 
 
@@ -309,13 +319,13 @@ def pick_next(
 
 def check_sampling_args(temperature: float, top_k: int, top_p: float, length: int) -> None:
     if temperature < 0:
-        raise UserError(f"--temperature must be >= 0 (0 means greedy), got {temperature}")
+        raise UserError(f"`temperature` must be >= 0 (0 means greedy), got {temperature}")
     if not 0 < top_p <= 1:
-        raise UserError(f"--top-p must be in (0, 1], got {top_p}")
+        raise UserError(f"`top_p` must be in (0, 1], got {top_p}")
     if top_k < 0:
-        raise UserError(f"--top-k must be >= 0 (0 means no limit), got {top_k}")
+        raise UserError(f"`top_k` must be >= 0 (0 means no limit), got {top_k}")
     if length < 0:
-        raise UserError(f"--length must be >= 0, got {length}")
+        raise UserError(f"`length` must be >= 0, got {length}")
 
 
 def sample(
@@ -351,36 +361,56 @@ def sample(
             logits, state = loaded.model.step(step_input, state)
 
 
-# -- defaults -------------------------------------------------------------------------
+# -- from options to a run ------------------------------------------------------------
 
 
-def build_run(preset: str, overrides: dict[str, Any]) -> LMRun:
-    """An LMRun from a preset plus the flags the user gave (None values are ignored)."""
+def build_run(options: Options | Mapping[str, Any]) -> LMRun:
+    """The run `options` ask for (an `Options`, or a mapping of option names to values that
+    is checked first): the preset's settings (`preset`, or the device's), with the options
+    given in place of them."""
+    o = options if isinstance(options, Options) else LM.check(options)
+    preset = o.get("preset") or resolve_device(o.get("device")).type
     values = dict(PRESETS[preset])
-    given = {k: v for k, v in overrides.items() if v is not None}
-    values.update(given)
-    if values.get("tie_weights") and "hidden" in given and "embedding" not in given:
+    for option in LM:
+        name = option.field_for(preset)
+        if name is None:
+            continue
+        if option.name in o:
+            values[name] = o.given[option.name]
+        elif name not in values and option.default is not None:
+            values[name] = option.default
+    if values.get("tie_weights") and "hidden" in o and "embedding" not in o:
         values["embedding"] = values["hidden"]  # keep a tied model tied when resized
-    model_keys = {
-        "model",
-        "embedding",
-        "embedding_init",
-        "hidden",
-        "layers",
-        "dropout",
-        "weight_drop",
-        "variational",
-        "tie_weights",
-        "input",
-        "impl",
-    }
-    data_keys = set(LMDataConfig.__dataclass_fields__)
-    train_keys = set(TrainConfig.__dataclass_fields__)
+    return run_of_settings(values, given=o.fields(preset))
+
+
+def run_of_settings(values: dict[str, Any], given: frozenset[str] = frozenset()) -> LMRun:
+    """An LMRun from settings by config field name (a preset's, or a saved run's)."""
+    model_keys = {f.name for f in fields(CharLMConfig)} - {"vocab_size"}
+    data_keys = {f.name for f in fields(LMDataConfig)}
+    train_keys = {f.name for f in fields(TrainConfig)}
     unknown = set(values) - model_keys - data_keys - train_keys
     if unknown:
         raise ValueError(f"unknown settings: {sorted(unknown)}")
+    values = {"keep_best": True} | values
     model = CharLMConfig(**{k: v for k, v in values.items() if k in model_keys})
     data = LMDataConfig(**{k: v for k, v in values.items() if k in data_keys})
-    values.setdefault("keep_best", True)
     train = TrainConfig(**{k: v for k, v in values.items() if k in train_keys})
-    return LMRun(data, model, train)
+    return LMRun(data, model, train, given=given)
+
+
+def options_of_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The options a saved run was made with, as `build_run` takes them (for `--from RUN`):
+    the preset whose settings beyond the options it shares (seed 003's chunks and scalar
+    input, or the others' streams), and the value of every option."""
+    run = run_from_config(config)
+    sections = {"data": asdict(run.data), "model": asdict(run.model), "train": asdict(run.train)}
+    preset = "seed" if run.data.layout == "chunks" else "cpu"
+    found: dict[str, Any] = {"preset": preset}
+    for option in LM:
+        name = option.field_for(preset)
+        if name is not None and option.section is not None:
+            found[option.name] = sections[option.section].get(name)
+    if found.get("max_time") is not None:
+        del found["steps"]  # one or the other; the minutes are what the run was asked for
+    return found

@@ -1,13 +1,13 @@
 """The path every task's run takes: into a checkpoint directory by training, and out of
-one by loading. Tasks supply what differs (their data and their config.json)."""
+one by loading. Each task supplies what differs as a `RunKind`: how a saved config.json
+becomes its run, and how a run becomes the data the Trainer draws from."""
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -19,46 +19,56 @@ from rnnlab.models.registry import build_model
 from rnnlab.train import Callbacks, Trainer, TrainTask
 from rnnlab.train.distributed import process_group
 
-# A task's run: a dataclass with .model (a model config) and .train (a TrainConfig).
+# A task's run: a dataclass with .data, .model (a model config), .train (a TrainConfig)
+# and .given (the config fields the person chose, from build_run).
 Run = Any
 
 
+class RunKind(Protocol):
+    """What a task tells the path every run takes."""
+
+    name: str  # the task, as config.json records it
+
+    def run_from_config(self, config: dict[str, Any]) -> Run:
+        """The run a saved config.json describes."""
+        ...
+
+    def prepare(self, run: Run) -> tuple[TrainTask, dict[str, Any]]:
+        """Read the data, fill the sizes it decides into `run.model`, and return the task
+        the Trainer draws batches and evaluations from, with the config.json to write."""
+        ...
+
+
 def train_run(
+    kind: RunKind,
     run: Run,
     out: str | Path,
-    *,
-    task: str,
-    from_config: Callable[[dict[str, Any]], Run],
-    prepare: Callable[[Run], tuple[TrainTask, dict[str, Any]]],
     resume: bool = False,
     callbacks: Callbacks | None = None,
     steps: int | None = None,
-    chosen: frozenset[str] = frozenset(),
 ) -> tuple[TaskModel, dict[str, Any]]:
     """Train (or resume) `run` into `out`; returns the model and its last evaluation.
 
-    On resume the run is rebuilt from the saved config.json (options describing the model
-    or data are not used); `steps` may extend it. `prepare(run)` reads the data, fills the
-    sizes it decides into `run.model`, and returns the task the Trainer draws batches and
-    evaluations from, with the config.json to write.
-
-    `chosen` names the settings the user chose (config field names, and "architecture"):
-    on resume each must agree with the saved run's, or it would be silently ignored.
+    On resume the run is rebuilt from the saved config.json; the steps, if given (in the
+    run's options, or as `steps`), extend it, and every other setting the person gave
+    (`run.given`) must agree with the saved run's, or it would be silently ignored.
     """
     out = Path(out)
     requested = run
-    run = ckpt.start_or_resume(out, resume, run, steps, task, from_config)
+    if steps is None and "steps" in run.given:
+        steps = run.train.steps
+    run = ckpt.start_or_resume(out, resume, run, steps, kind.name, kind.run_from_config)
     if resume:
-        differ = settings_that_differ(run, requested, chosen)
+        differ = settings_that_differ(run, requested, requested.given)
         if differ:
             raise UserError(
-                f"{out} was trained with {differ[0]}; --resume continues a run as it was "
-                f"made (drop that option, or train a new run into another --out)"
+                f"{out} was trained with {differ[0]}; `resume` continues a run as it was "
+                f"made (drop that option, or train a new run into another `out`)"
             )
     # Under torchrun every rank runs this; alone, `ranks` is one process (distributed.py).
     with process_group(resolve_device(run.train.device)) as ranks:
         with ranks.main_first():  # rank 0 encodes a new corpus once; the others read it
-            train_task, config = prepare(run)
+            train_task, config = kind.prepare(run)
         torch.manual_seed(run.train.seed)  # the model's initial weights follow the seed
         model = build_model(run.model)
         trainer = Trainer(model, train_task, run.train, out, config, callbacks, ranks)
@@ -97,10 +107,8 @@ def settings_that_differ(saved: Run, requested: Run, chosen: frozenset[str]) -> 
 
 
 def load_run(
+    kind: RunKind,
     directory: str | Path,
-    *,
-    task: str,
-    from_config: Callable[[dict[str, Any]], Run],
     device: str = "auto",
     weights: str = ckpt.WEIGHTS,
 ) -> tuple[TaskModel, dict[str, Any], torch.device]:
@@ -108,8 +116,8 @@ def load_run(
     the config.json it was saved with. Loading runs no code from the directory."""
     directory = Path(directory)
     config = ckpt.read_config(directory)
-    ckpt.require_task(config, directory, task)
-    model = build_model(from_config(config).model)
+    ckpt.require_task(config, directory, kind.name)
+    model = build_model(kind.run_from_config(config).model)
     ckpt.load_weights(directory, model, name=weights)
     dev = resolve_device(device)
     model.to(dev).eval()

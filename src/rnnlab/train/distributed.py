@@ -104,7 +104,7 @@ class Ranks:
     def check_batch(self, batch_size: int) -> None:
         if batch_size % self.world:
             raise UserError(
-                f"--batch-size {batch_size} does not split evenly over {self.world} ranks; "
+                f"`batch_size` {batch_size} does not split evenly over {self.world} ranks; "
                 f"use a multiple of {self.world} (it is the global batch) or another number "
                 f"of ranks"
             )

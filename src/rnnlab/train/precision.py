@@ -43,7 +43,7 @@ def resolve_precision(precision: str, device: torch.device) -> str:
             return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
         return "bf16" if device.type == "cpu" and cpu_has_native_bf16() else "fp32"
     if precision == "fp16" and device.type != "cuda":
-        raise UserError("--precision fp16 needs a CUDA device; on a CPU use bf16 or fp32")
+        raise UserError("`precision` fp16 needs a CUDA device; on a CPU use bf16 or fp32")
     return precision
 
 

@@ -33,6 +33,7 @@ from rnnlab import checkpoint as ckpt
 from rnnlab.data.batch import Batch
 from rnnlab.device import resolve_device
 from rnnlab.errors import Interrupted, UserError
+from rnnlab.io import write_json
 from rnnlab.models.base import State, TaskModel, detach_state
 from rnnlab.train.averaging import WeightAverage
 from rnnlab.train.distributed import SINGLE, Ranks
@@ -106,15 +107,15 @@ class TrainConfig:
         check_precision_name(self.precision)
         for name in ("steps", "batch_size", "eval_every", "log_every"):
             if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+                raise UserError(f"`{name}` must be at least 1")
         if self.max_time_min is not None and not self.max_time_min > 0:
-            raise UserError(f"--max-time must be positive, got {self.max_time_min}")
+            raise UserError(f"`max_time` must be positive, got {self.max_time_min}")
         if not self.lr > 0:
-            raise UserError(f"--lr must be positive, got {self.lr}")
+            raise UserError(f"`lr` must be positive, got {self.lr}")
         if not 0.0 <= self.ema < 1.0:
-            raise UserError(f"--ema must be in [0, 1), got {self.ema}")
+            raise UserError(f"`ema` must be in [0, 1), got {self.ema}")
         if self.patience < 0 or self.warmup_steps < 0:
-            raise UserError("--patience and --warmup must not be negative")
+            raise UserError("`patience` and `warmup` must not be negative")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -187,7 +188,7 @@ class Trainer:
         # before its first save leaves no directory that looks like a checkpoint. It is
         # rewritten once per run so a resume that extends --steps is recorded.
         if not self._config_written:
-            ckpt.write_json(self.out_dir / ckpt.CONFIG, self.run_config)
+            write_json(self.out_dir / ckpt.CONFIG, self.run_config)
             self._config_written = True
         state = {
             "step": self.step,

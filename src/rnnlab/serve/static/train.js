@@ -1,18 +1,17 @@
-// The Train section: start the seed task or a short language model, watch its curves
-// live, stop it (the run is saved, as Ctrl-C saves it).
+// The Train section: a form made from the options the server declares (GET
+// /api/train/options: labels, help, defaults, bounds, choices — none of them is written
+// here), a run started with the fields the user changed, its curves drawn live, and Stop
+// (the run is saved, as Ctrl-C saves it).
 import { $, api, showError } from "./api.js";
 import { drawRunCharts } from "./plot.js";
 import { refreshRuns } from "./runs.js";
 
 const POLL_MS = 700;
-// The short LM: small enough to show a falling curve in a minute or two on a laptop CPU.
-const PRESETS = {
-  decipher: (steps) => ({ task: "decipher", steps }),
-  lm: (steps) => ({ task: "lm", steps, hidden: 128, layers: 1, seq_len: 50, batch_size: 32,
-    eval_every: Math.max(1, Math.floor(steps / 4)), log_every: 10, warmup_steps: 20 }),
-};
-const DEFAULT_STEPS = { decipher: 300, lm: 300 };
+const GROUPS = { cipher: "Cipher", model: "Model", training: "Training", run: "Where it runs" };
 
+let described = null; // {decipher: {options, architectures}, lm: {options, default_preset}}
+let ciphers = {}; // name -> {description, key_help, …} from /api/ciphers
+const changed = new Set(); // the names of the fields the user set: only these are sent
 let job = null; // {name, task, rows}
 let timer = null;
 
@@ -20,19 +19,177 @@ function task() {
   return document.querySelector("input[name=train-task]:checked").value;
 }
 
-for (const radio of document.querySelectorAll("input[name=train-task]")) {
-  radio.addEventListener("change", () => { $("train-steps").value = DEFAULT_STEPS[task()]; });
+function fieldId(name) {
+  return `train-${name.replaceAll("_", "-")}`;
 }
 
-async function start() {
+function options() {
+  return described ? described[task()].options : [];
+}
+
+function option(name) {
+  return options().find((o) => o.name === name);
+}
+
+// The context the defaults depend on: the architecture (decipher) or the preset (lm).
+function context() {
+  if (task() === "lm") return current("preset") ?? described.lm.default_preset;
+  return architecture();
+}
+
+// The decipher architecture the fields ask for, chosen as the server chooses it.
+function architecture() {
+  const arch = current("arch");
+  if (arch) return arch;
+  if (current("two_pass")) return "twopass";
+  if (changed.has("feedback")) return "feedback";
+  if (current("key_mode") === "given") return current("cipher") === "enigma" ? "rotor" : "keyed";
+  return "tagger";
+}
+
+function defaultOf(o, ctx) {
+  return ctx in o.defaults ? o.defaults[ctx] : o.default;
+}
+
+// A field's value as the API takes it (null: left empty).
+function current(name) {
+  const input = $(fieldId(name));
+  if (!input) return null;
+  if (input.type === "checkbox") return changed.has(name) ? input.checked : null;
+  if (input.value === "") return null;
+  const o = option(name);
+  if (o.type === "int" || o.type === "float") return Number(input.value);
+  return input.value;
+}
+
+function makeInput(o) {
+  let input;
+  if (o.name === "cipher") {
+    input = document.createElement("select");
+    for (const name of Object.keys(ciphers)) input.append(new Option(name, name));
+  } else if (o.choices) {
+    input = document.createElement("select");
+    if (o.default === null && !Object.keys(o.defaults).length) input.append(new Option("(default)", ""));
+    for (const choice of o.choices) input.append(new Option(choice, choice));
+  } else if (o.type === "bool") {
+    input = document.createElement("input");
+    input.type = "checkbox";
+  } else {
+    input = document.createElement("input");
+    input.type = o.type === "str" ? "text" : "number";
+    if (o.type === "int") input.step = "1";
+    if (o.type === "float") input.step = "any";
+    const low = o.minimum ?? o.above;
+    const high = o.maximum ?? o.below;
+    if (low !== null) input.min = String(low);
+    if (high !== null) input.max = String(high);
+    input.className = "num";
+  }
+  input.id = fieldId(o.name);
+  input.name = o.name;
+  input.addEventListener("input", () => {
+    changed.add(o.name);
+    input.classList.add("changed");
+    if (["arch", "two_pass", "feedback", "key_mode", "cipher", "preset"].includes(o.name)) showDefaults();
+  });
+  return input;
+}
+
+function buildForm() {
+  const box = $("train-fields");
+  box.replaceChildren();
+  changed.clear();
+  const groups = {};
+  for (const o of options()) {
+    if (!groups[o.group]) {
+      const set = document.createElement("fieldset");
+      const legend = document.createElement("legend");
+      legend.textContent = GROUPS[o.group] || o.group;
+      const grid = document.createElement("div");
+      grid.className = "grid";
+      set.append(legend, grid);
+      box.append(set);
+      groups[o.group] = grid;
+    }
+    const label = document.createElement("label");
+    label.className = o.type === "bool" ? "field check" : "field";
+    label.dataset.option = o.name;
+    label.title = o.help;
+    const input = makeInput(o);
+    const words = document.createElement("span");
+    words.textContent = o.label;
+    if (o.type === "bool") label.append(input, words);
+    else label.append(words, input);
+    groups[o.group].append(label);
+  }
+  showDefaults();
+}
+
+// Each field not changed by the user shows its default in the current context, and only
+// the fields the current architecture takes are shown.
+function showDefaults() {
+  if (!described) return;
+  const ctx = context();
+  for (const o of options()) {
+    const input = $(fieldId(o.name));
+    const label = input.closest("label");
+    label.hidden = task() === "decipher" && o.archs !== null && !o.archs.includes(ctx) && !changed.has(o.name);
+    if (changed.has(o.name)) continue;
+    const value = defaultOf(o, ctx);
+    if (input.type === "checkbox") input.checked = Boolean(value);
+    else if (input.tagName === "SELECT") input.value = value ?? "";
+    else {
+      input.value = value ?? "";
+      input.placeholder = o.default_text || (o.name === "key" ? keyHelp() : "");
+    }
+  }
+  const help = $("train-arch-help");
+  if (task() === "decipher") {
+    const arch = described.decipher.architectures.find((a) => a.name === ctx);
+    help.textContent = `Model: ${ctx}, ${arch.help}.`;
+  } else help.textContent = `Defaults of the ${ctx} preset.`;
+}
+
+function keyHelp() {
+  const info = ciphers[current("cipher")];
+  return info ? info.key_help : "";
+}
+
+// The form's own check, in its own words, before anything is sent.
+function invalidField() {
+  for (const o of options()) {
+    const input = $(fieldId(o.name));
+    if (!changed.has(o.name) || input.checkValidity()) continue;
+    if (input.validity.rangeUnderflow) return `${o.label} must be at least ${input.min}`;
+    if (input.validity.rangeOverflow) return `${o.label} must be at most ${input.max}`;
+    if (input.validity.stepMismatch || input.validity.badInput) return `${o.label} must be a whole number`;
+    return `${o.label}: ${input.validationMessage}`;
+  }
+  return null;
+}
+
+function requestBody() {
+  const body = { task: task() };
+  for (const name of changed) {
+    const value = current(name);
+    if (value !== null) body[name] = value;
+  }
+  return body;
+}
+
+async function start(event) {
+  event.preventDefault();
   showError("train-error", null);
+  if ($("train-go").disabled) return; // Enter in a field while a run trains
+  const problem = invalidField();
+  if (problem) return showError("train-error", problem);
   const chosen = task();
   try {
-    const { name } = await api("/api/train", PRESETS[chosen](Number($("train-steps").value)));
+    const { name } = await api("/api/train", requestBody());
     job = { name, task: chosen, rows: [] };
-    $("train-go").disabled = true;
-    $("train-stop").disabled = false;
+    running(true);
     $("train-status").textContent = `${name}: starting…`;
+    $("train-status").dataset.state = "starting";
     refreshRuns();
     poll();
   } catch (error) {
@@ -40,17 +197,24 @@ async function start() {
   }
 }
 
+function running(on) {
+  $("train-go").disabled = on;
+  $("train-stop").disabled = !on;
+}
+
 async function poll() {
   const current = job;
   if (!current) return;
   try {
-    const rows = await api(`/api/runs/${encodeURIComponent(current.name)}/metrics?since=${current.rows.length}`).catch(
-      () => [], // not saved yet and not logged yet: nothing to draw
-    );
-    current.rows.push(...rows);
-    drawRunCharts($("train-loss"), $("train-metric"), current.rows, current.task);
     const { job: status } = await api("/api/train");
     if (!status || status.name !== current.name) return;
+    if (status.step > 0) {
+      const rows = await api(`/api/runs/${encodeURIComponent(current.name)}/metrics?since=${current.rows.length}`).catch(
+        () => [], // not saved yet and not logged yet: nothing to draw
+      );
+      current.rows.push(...rows);
+      drawRunCharts($("train-loss"), $("train-metric"), current.rows, current.task);
+    }
     showStatus(status, current.rows);
     if (status.state === "running") timer = setTimeout(poll, POLL_MS);
     else finish();
@@ -73,8 +237,7 @@ function showStatus(status, rows) {
 }
 
 function finish() {
-  $("train-go").disabled = false;
-  $("train-stop").disabled = true;
+  running(false);
   refreshRuns();
 }
 
@@ -92,15 +255,34 @@ async function stop() {
   }
 }
 
-$("train-go").addEventListener("click", start);
+for (const radio of document.querySelectorAll("input[name=train-task]")) {
+  radio.addEventListener("change", buildForm);
+}
+$("train-form").addEventListener("submit", start);
 $("train-stop").addEventListener("click", stop);
+$("train-reset").addEventListener("click", buildForm);
 
-// A job started elsewhere (another tab, an earlier visit) is shown when this page opens.
-api("/api/train").then(({ job: status }) => {
-  if (status && status.state === "running") {
-    job = { name: status.name, task: status.task, rows: [] };
-    $("train-go").disabled = true;
-    $("train-stop").disabled = false;
-    poll();
+async function load() {
+  try {
+    const [description, list] = await Promise.all([api("/api/train/options"), api("/api/ciphers")]);
+    described = description;
+    ciphers = Object.fromEntries(list.map((c) => [c.name, c]));
+    buildForm();
+    $("train-form").dataset.ready = "true";
+  } catch (error) {
+    showError("train-error", error);
   }
-}).catch(() => {});
+  // A job started elsewhere (another tab, an earlier visit) is shown when this page opens.
+  try {
+    const { job: status } = await api("/api/train");
+    if (status && status.state === "running") {
+      job = { name: status.name, task: status.task, rows: [] };
+      running(true);
+      poll();
+    }
+  } catch {
+    // the status is shown by the next poll
+  }
+}
+
+load();
