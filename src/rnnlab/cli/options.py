@@ -42,9 +42,15 @@ def flag_kwargs(option: Option) -> dict[str, Any]:
 
 
 def flag_help(option: Option) -> str:
+    """The option's help, and its default where the help does not say it: one value, or
+    one per context (an architecture, a preset) and the value elsewhere."""
     words = option.help
-    if option.default is not None and "default" not in words and not option.switch:
-        words += f" (default {option.default})"
+    if "default" not in words and not option.switch:
+        shown = [f"{context}: {value}" for context, value in option.by.items()]
+        if option.default is not None:
+            shown.append(f"else {option.default}" if shown else str(option.default))
+        if shown:
+            words += f" (default {', '.join(shown)})"
     return words.replace("%", "%%")  # argparse formats help with %
 
 

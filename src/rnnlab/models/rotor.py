@@ -102,6 +102,8 @@ class RotorModelConfig(DecipherConfig):
         self.max_key_len = key_space.max_symbols
         if key_space.min_symbols != key_space.max_symbols:
             raise UserError("the rotor model reads keys of one length (a start position)")
+        if self.start == "key":  # a counter started at a key symbol takes each one's value
+            self.positions = max(self.positions, self.key_vocab_size)
 
 
 @register

@@ -3,7 +3,6 @@ chosen per device, or by `preset`), and where a preset leaves one out, the confi
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from rnnlab.choices import IMPLS, LM_MODELS, LM_PRESETS
@@ -16,13 +15,6 @@ def preset_defaults(field: str) -> dict[str, Any]:
     return {name: values[field] for name, values in PRESETS.items() if field in values}
 
 
-def preset_words(field: str) -> str:
-    """`(cpu: 256, cuda: 1024)`, for the help of an option whose default is the preset's."""
-    by = preset_defaults(field)
-    shown = [f"{p}: {by[p]}" for p in ("cpu", "cuda") if p in by]
-    return f" (default {', '.join(shown)})" if shown else ""
-
-
 def lm_option(
     name: str, kind: str, help: str, section: str, field: str | None = None, **kw
 ) -> Option:
@@ -30,7 +22,7 @@ def lm_option(
     return Option(
         name,
         kind,
-        help + preset_words(field),
+        help,
         by=preset_defaults(field),
         section=section,
         field=None if field == name else field,
@@ -42,10 +34,6 @@ def lm_option(
 def trained(name: str, field: str | None = None, **kw) -> dict[str, Any]:
     """A shared training option's spec: the presets' defaults."""
     return {"by": preset_defaults(field or name), **kw}
-
-
-def with_preset_words(option: Option) -> Option:
-    return replace(option, help=option.help + preset_words(option.field or option.name))
 
 
 LM = Declaration(
@@ -170,25 +158,22 @@ LM = Declaration(
             "data",
             default=False,
         ),
-        *map(
-            with_preset_words,
-            run_options(
-                {
-                    "steps": trained("steps"),
-                    "batch_size": trained("batch_size", help="parallel streams per step"),
-                    "lr": trained("lr"),
-                    "optimizer": trained("optimizer"),
-                    "weight_decay": trained("weight_decay"),
-                    "ema": trained("ema", default=0.0),
-                    "warmup": trained("warmup", field="warmup_steps"),
-                    "schedule": trained("schedule"),
-                    "grad_clip": trained("grad_clip"),
-                    "eval_every": trained("eval_every"),
-                    "patience": {"default": 0},
-                    "precision": trained("precision", default="fp32"),
-                },
-                max_time_help="train for this many minutes instead of a number of steps",
-            ),
+        *run_options(
+            {
+                "steps": trained("steps"),
+                "batch_size": trained("batch_size", help="parallel streams per step"),
+                "lr": trained("lr"),
+                "optimizer": trained("optimizer"),
+                "weight_decay": trained("weight_decay"),
+                "ema": trained("ema", default=0.0),
+                "warmup": trained("warmup", field="warmup_steps"),
+                "schedule": trained("schedule"),
+                "grad_clip": trained("grad_clip"),
+                "eval_every": trained("eval_every"),
+                "patience": {"default": 0},
+                "precision": trained("precision", default="fp32"),
+            },
+            max_time_help="train for this many minutes instead of a number of steps",
         ),
     ),
     exclusive=(("steps", "max_time"),),

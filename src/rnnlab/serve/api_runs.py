@@ -208,6 +208,15 @@ async def start_training(body: TrainRequest, st: State) -> dict:
     return {"name": job.name}
 
 
+@router.post("/train/check")
+async def check_training(body: TrainRequest) -> dict[str, Any]:
+    """What /api/train would start with these options — the architecture (decipher) or
+    the preset (lm) their defaults come from — or its error; starts nothing."""
+    from rnnlab.serve.jobs import check
+
+    return await asyncio.to_thread(check, body.task, given(body))
+
+
 @router.get("/train/options")
 async def training_options() -> dict[str, Any]:
     """Every option the Train form offers, per task: label, help, default (by architecture

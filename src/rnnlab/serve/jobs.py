@@ -129,6 +129,19 @@ class JobManager:
             job.thread.join(STOP_WAIT_S)
 
 
+def check(task: str, options: dict[str, Any]) -> dict[str, Any]:
+    """What the options would train, without training it: the context their defaults
+    depend on (decipher: the architecture; lm: the preset), or the UserError building the
+    run would raise. The page asks this as the user chooses, so that it shows the right
+    defaults and every mistake before anything starts."""
+    run, _ = build_run(task, options)
+    if task == "decipher":
+        return {"architecture": run.architecture, "key_mode": run.data.key_mode}
+    from rnnlab import lm
+
+    return {"preset": lm.preset_of(DECLARATIONS["lm"].check(options))}
+
+
 def build_run(task: str, options: dict[str, Any]) -> tuple[Any, str]:
     """The run the options ask for (through the library's own `build_run`) and the base
     of its directory name, as `rnnlab … train` names it."""

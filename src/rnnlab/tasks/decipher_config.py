@@ -209,7 +209,8 @@ def options_of_config(config: dict[str, Any]) -> dict[str, Any]:
     its architecture, and each option it takes whose value is not that one's default."""
     run = run_from_config(config)
     arch = run.architecture
-    sections = {"data": asdict(run.data), "model": asdict(run.model), "train": asdict(run.train)}
+    # the data as recorded: an alphabet left to the family's default stays so
+    sections = {"data": config["data"], "model": asdict(run.model), "train": asdict(run.train)}
     found: dict[str, Any] = {"arch": arch}
     if run.data.key_mode != ARCHITECTURES[arch].key_modes[0]:
         found["key_mode"] = run.data.key_mode

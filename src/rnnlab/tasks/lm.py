@@ -45,6 +45,7 @@ __all__ = [
     "evaluate",
     "evaluate_ids",
     "options_of_config",
+    "preset_of",
     "run_of_settings",
     "load",
     "pick_next",
@@ -369,7 +370,7 @@ def build_run(options: Options | Mapping[str, Any]) -> LMRun:
     is checked first): the preset's settings (`preset`, or the device's), with the options
     given in place of them."""
     o = options if isinstance(options, Options) else LM.check(options)
-    preset = o.get("preset") or resolve_device(o.get("device")).type
+    preset = preset_of(o)
     values = dict(PRESETS[preset])
     for option in LM:
         name = option.field_for(preset)
@@ -382,6 +383,11 @@ def build_run(options: Options | Mapping[str, Any]) -> LMRun:
     if values.get("tie_weights") and "hidden" in o and "embedding" not in o:
         values["embedding"] = values["hidden"]  # keep a tied model tied when resized
     return run_of_settings(values, given=o.fields(preset))
+
+
+def preset_of(options: Options) -> str:
+    """The preset whose settings the options start from: `preset`, or the device's."""
+    return options.get("preset") or resolve_device(options.get("device")).type
 
 
 def run_of_settings(values: dict[str, Any], given: frozenset[str] = frozenset()) -> LMRun:

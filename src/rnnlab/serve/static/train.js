@@ -2,7 +2,7 @@
 // /api/train/options: labels, help, defaults, bounds, choices — none of them is written
 // here), a run started with the fields the user changed, its curves drawn live, and Stop
 // (the run is saved, as Ctrl-C saves it).
-import { $, api, showError } from "./api.js";
+import { $, api, debounce, showError } from "./api.js";
 import { drawRunCharts } from "./plot.js";
 import { refreshRuns } from "./runs.js";
 
@@ -10,6 +10,7 @@ const POLL_MS = 700;
 const GROUPS = { cipher: "Cipher", model: "Model", training: "Training", run: "Where it runs" };
 
 let described = null; // {decipher: {options, architectures}, lm: {options, default_preset}}
+let resolved = null; // what the server says the fields train: {architecture} or {preset}
 let ciphers = {}; // name -> {description, key_help, …} from /api/ciphers
 const changed = new Set(); // the names of the fields the user set: only these are sent
 let job = null; // {name, task, rows}
@@ -31,21 +32,25 @@ function option(name) {
   return options().find((o) => o.name === name);
 }
 
-// The context the defaults depend on: the architecture (decipher) or the preset (lm).
+// The context the defaults depend on: the architecture (decipher) or the preset (lm), as
+// the server resolves it from the fields (POST /api/train/check).
 function context() {
-  if (task() === "lm") return current("preset") ?? described.lm.default_preset;
-  return architecture();
+  if (task() === "lm") return resolved?.preset ?? described.lm.default_preset;
+  return resolved?.architecture ?? "tagger";
 }
 
-// The decipher architecture the fields ask for, chosen as the server chooses it.
-function architecture() {
-  const arch = current("arch");
-  if (arch) return arch;
-  if (current("two_pass")) return "twopass";
-  if (changed.has("feedback")) return "feedback";
-  if (current("key_mode") === "given") return current("cipher") === "enigma" ? "rotor" : "keyed";
-  return "tagger";
-}
+// Ask the server what the fields would train: the defaults to show, and any mistake in
+// its own words, before anything starts.
+const check = debounce(async () => {
+  const body = requestBody();
+  try {
+    resolved = await api("/api/train/check", body);
+    showError("train-error", null);
+  } catch (error) {
+    showError("train-error", error);
+  }
+  showDefaults();
+}, 200);
 
 function defaultOf(o, ctx) {
   return ctx in o.defaults ? o.defaults[ctx] : o.default;
@@ -90,7 +95,7 @@ function makeInput(o) {
   input.addEventListener("input", () => {
     changed.add(o.name);
     input.classList.add("changed");
-    if (["arch", "two_pass", "feedback", "key_mode", "cipher", "preset"].includes(o.name)) showDefaults();
+    check();
   });
   return input;
 }
@@ -99,6 +104,7 @@ function buildForm() {
   const box = $("train-fields");
   box.replaceChildren();
   changed.clear();
+  resolved = null;
   const groups = {};
   for (const o of options()) {
     if (!groups[o.group]) {
@@ -123,6 +129,7 @@ function buildForm() {
     groups[o.group].append(label);
   }
   showDefaults();
+  check();
 }
 
 // Each field not changed by the user shows its default in the current context, and only
