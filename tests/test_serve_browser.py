@@ -172,3 +172,66 @@ def test_start_training_watch_the_curve_and_stop(page, server, runs, tmp_path):
     assert step and f"step {step} / 100000" in status
     assert page.is_enabled("#train-go") and page.is_disabled("#train-stop")
     screenshot(page, "train", tmp_path)
+
+
+def field_value(page, name: str) -> str:
+    return page.input_value(f"#train-{name.replace('_', '-')}")
+
+
+def test_the_train_form_is_made_from_the_declared_options(page, server, tmp_path):
+    from rnnlab.options import DECIPHER, LM
+
+    open_tab(page, server, "train")
+    page.wait_for_selector("#train-form[data-ready=true]")
+    for option in DECIPHER:
+        selector = f"#train-{option.name.replace('_', '-')}"
+        if option.file:  # a file on the server is the command line's
+            assert page.query_selector(selector) is None
+            continue
+        element = page.query_selector(selector)
+        assert element is not None, option.name
+        value = option.default_for("tagger")
+        if option.kind in ("int", "float") and value is not None:
+            assert float(page.input_value(selector)) == value, option.name
+            low, high = option.minimum or option.above, option.maximum or option.below
+            if low is not None:
+                assert float(element.get_attribute("min")) == low, option.name
+            if high is not None:
+                assert float(element.get_attribute("max")) == high, option.name
+        if option.choices and option.name != "cipher":
+            shown = element.eval_on_selector_all("option", "os => os.map(o => o.value)")
+            assert [c for c in shown if c] == list(option.web_choices or option.choices)
+    # the defaults follow the architecture the server resolves from the fields
+    page.select_option("#train-arch", "keyed")
+    page.wait_for_function("document.querySelector('#train-hidden').value === '256'")
+    assert field_value(page, "key_mode") == "given"
+    assert page.is_hidden("#train-layers")  # the keyed model takes no layers
+    # and the preset's, for a language model
+    page.check("input[name=train-task][value=lm]")
+    steps = LM["steps"].default_for("cpu")
+    page.wait_for_function(f"document.querySelector('#train-steps').value === '{steps}'")
+    assert "mogrifier" in page.inner_text("#train-model")
+    # a bound is refused in the form's words, before anything is sent
+    page.fill("#train-steps", str(10**12))
+    page.click("#train-go")
+    error = page.inner_text("#train-error")
+    assert error.startswith("Steps must be at most") and "--" not in error
+    screenshot(page, "train-form", tmp_path)
+
+
+def test_train_a_given_key_vigenere_model_from_the_form(page, server, runs):
+    open_tab(page, server, "train")
+    page.wait_for_selector("#train-form[data-ready=true]")
+    page.select_option("#train-cipher", "vigenere")
+    page.select_option("#train-key-mode", "given")
+    page.fill("#train-key-length", "3-5")
+    page.fill("#train-hidden", "16")
+    page.fill("#train-val-examples", "16")
+    page.fill("#train-eval-every", "5")
+    page.fill("#train-steps", "10")
+    page.press("#train-steps", "Enter")  # Enter in a field starts it, as the button does
+    page.wait_for_selector("#train-status[data-state=done]")
+    name = page.inner_text("#train-status").split(":")[0]
+    config = ckpt.read_config(runs / name)
+    assert config["architecture"] == "keyed" and config["data"]["key_length"] == "3-5"
+    assert config["model"]["hidden"] == 16 and config["train"]["steps"] == 10

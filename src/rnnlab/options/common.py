@@ -18,7 +18,7 @@ MAX_STEPS = 1_000_000_000
 MAX_TIME_MIN = 7 * 24 * 60.0  # a week
 MAX_HIDDEN = 8192
 MAX_BATCH = 65_536
-MAX_SEED = 2**63 - 1
+MAX_SEED = 2**32 - 1  # every RNG takes it, and a web page can write it exactly
 
 PRECISION_HELP = (
     "autocast: auto (bf16 where the device multiplies it natively: CUDA, CPUs with AMX or "

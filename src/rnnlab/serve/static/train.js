@@ -106,7 +106,9 @@ function buildForm() {
   changed.clear();
   resolved = null;
   const groups = {};
-  for (const o of options()) {
+  const order = Object.keys(GROUPS);
+  const sorted = [...options()].sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
+  for (const o of sorted) {
     if (!groups[o.group]) {
       const set = document.createElement("fieldset");
       const legend = document.createElement("legend");
