@@ -6,14 +6,26 @@ TwoPassModelConfig.pooling) -> logits for each key slot's symbol and for the key
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-if TYPE_CHECKING:
-    from rnnlab.models.twopass import TwoPassModelConfig
+
+@dataclass(frozen=True)
+class KeyReaderConfig:
+    """The key reader's sizes: the two-pass model's config makes one (`reader_config`)."""
+
+    in_vocab_size: int
+    key_vocab_size: int
+    min_key_len: int
+    max_key_len: int
+    embedding: int
+    hidden: int  # the bidirectional LSTM's, per direction
+    layers: int
+    pooling: str  # attention | periodic | symbol
+    symbol_rounds: int
 
 
 class KeyReader(nn.Module):
@@ -23,15 +35,15 @@ class KeyReader(nn.Module):
     length; without it the slots are read for the most likely length. Only the periodic
     pooling's slots depend on the length."""
 
-    def __init__(self, c: TwoPassModelConfig) -> None:
+    def __init__(self, c: KeyReaderConfig) -> None:
         super().__init__()
         self.pooling = c.pooling
         self.min_key_len, self.max_key_len = c.min_key_len, c.max_key_len
         self.embed = nn.Embedding(c.in_vocab_size, c.embedding)
         self.rnn = nn.LSTM(
-            c.embedding, c.reader_hidden, c.reader_layers, batch_first=True, bidirectional=True
+            c.embedding, c.hidden, c.layers, batch_first=True, bidirectional=True
         )
-        width = 2 * c.reader_hidden
+        width = 2 * c.hidden
         if c.pooling == "periodic":
             # A column is pooled from the symbols themselves as well as the LSTM's reading:
             # the LSTM mixes in neighbours, which belong to other columns.

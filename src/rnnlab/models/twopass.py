@@ -37,7 +37,7 @@ from rnnlab.models.base import (
     token_loss,
 )
 from rnnlab.models.keyed import SIZES, KeyedDecipherer, KeyedModelConfig, used_slots
-from rnnlab.models.keyreader import KeyReader
+from rnnlab.models.keyreader import KeyReader, KeyReaderConfig
 from rnnlab.models.registry import register
 
 KEY_WINDOW = 2048  # characters the two-pass model reads to infer a message's key
@@ -90,6 +90,19 @@ class TwoPassModelConfig(DecipherConfig):
     # must step through them, see KeyedModelConfig), off for one-symbol keys (nothing to
     # step through, and the fed loop costs 1.5x the training time).
     feed_location: bool | None = None
+
+    def reader_config(self) -> KeyReaderConfig:
+        return KeyReaderConfig(
+            in_vocab_size=self.in_vocab_size,
+            key_vocab_size=self.key_vocab_size,
+            min_key_len=self.min_key_len,
+            max_key_len=self.max_key_len,
+            embedding=self.embedding,
+            hidden=self.reader_hidden,
+            layers=self.reader_layers,
+            pooling=self.pooling,
+            symbol_rounds=self.symbol_rounds,
+        )
 
     def __post_init__(self) -> None:
         sizes = ("embedding", "reader_hidden", "reader_layers", "hidden", "attention")
@@ -160,7 +173,7 @@ class TwoPassDecipherer(DecipherModel):
         super().__init__()
         require_sizes(config, SIZES)
         self.config = config
-        self.reader = KeyReader(config)
+        self.reader = KeyReader(config.reader_config())
         self.decipherer = KeyedDecipherer(config.keyed())
 
     def guess_key(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
