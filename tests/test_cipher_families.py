@@ -83,7 +83,7 @@ def test_non_letters_keep_their_places_and_do_not_advance_the_key():
     [
         ("affine", "13,2", "shares a factor with the alphabet size 26"),
         ("affine", "x,y", "affine key must be 2 integers"),
-        ("affine", None, "affine needs --key"),
+        ("affine", None, "affine needs `key`"),
         ("substitution", "ABC", "must use each of the 26 alphabet symbols once"),
         ("substitution", "AACDEFGHIJKLMNOPQRSTUVWXYZ", "repeated A"),
         ("vigenere", None, "needs a key word"),

@@ -70,9 +70,9 @@ def test_variational_dropout_keeps_one_mask_for_the_whole_sequence():
 
 
 def test_weight_drop_on_the_from_scratch_elman_is_refused():
-    with pytest.raises(UserError, match="--weight-drop"):
+    with pytest.raises(UserError, match="`weight_drop`"):
         CharLMConfig(vocab_size=5, model="elman", weight_drop=0.2)
-    with pytest.raises(UserError, match="--weight-drop"):
+    with pytest.raises(UserError, match="`weight_drop`"):
         CharLMConfig(vocab_size=5, weight_drop=1.0)
 
 

@@ -327,3 +327,12 @@ def test_the_api_describes_the_form(client):
     ]
     steps = next(o for o in described["lm"]["options"] if o["name"] == "steps")
     assert steps["defaults"]["cpu"] == 10000 and steps["maximum"] == LM["steps"].maximum
+
+
+def test_resume_takes_the_options_a_resumed_run_may_change(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert run_cli(["decipher", "train", *TINY, "--out", str(run)], capsys)[0] == 0
+    more = ["--steps", "4", "--max-time", "5", "--eval-every", "4", "--quiet"]
+    assert run_cli(["decipher", "train", *more, "--resume", "--out", str(run)], capsys)[0] == 0
+    train = config_of(run)["train"]
+    assert (train["steps"], train["max_time_min"], train["eval_every"]) == (4, 5.0, 4)

@@ -40,9 +40,7 @@ class KeyReader(nn.Module):
         self.pooling = c.pooling
         self.min_key_len, self.max_key_len = c.min_key_len, c.max_key_len
         self.embed = nn.Embedding(c.in_vocab_size, c.embedding)
-        self.rnn = nn.LSTM(
-            c.embedding, c.hidden, c.layers, batch_first=True, bidirectional=True
-        )
+        self.rnn = nn.LSTM(c.embedding, c.hidden, c.layers, batch_first=True, bidirectional=True)
         width = 2 * c.hidden
         if c.pooling == "periodic":
             # A column is pooled from the symbols themselves as well as the LSTM's reading:

@@ -65,6 +65,9 @@ def train_run(
                 f"{out} was trained with {differ[0]}; `resume` continues a run as it was "
                 f"made (drop that option, or train a new run into another `out`)"
             )
+        # what a resumed run may change, it changes: how long, where, how often it reports
+        for name in sorted(requested.given & MAY_DIFFER_ON_RESUME - {"steps"}):
+            setattr(run.train, name, getattr(requested.train, name))
     # Under torchrun every rank runs this; alone, `ranks` is one process (distributed.py).
     with process_group(resolve_device(run.train.device)) as ranks:
         with ranks.main_first():  # rank 0 encodes a new corpus once; the others read it
